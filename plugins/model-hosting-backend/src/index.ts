@@ -1,0 +1,1 @@
+export { modelHostingPlugin as default } from './plugin';

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# A real local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, metrics-server) with kwok playing the kubelets of simulated GPU nodes.
+#
+#   cluster.sh up   [--port N] [--no-examples]  start (or reuse) the cluster, install the CRD, nodes and examples
+#   cluster.sh down                             stop it and delete its state
+#   cluster.sh status                           print whether it runs and where its kubeconfig is
+#
+# Environment: MH_CLUSTER (name, default model-hosting), MH_KUBE_PORT (apiserver port, default 36443;
+# 0 picks a free one), MH_STATE_DIR (default <repo>/.local). The kubeconfig goes to
+# $MH_STATE_DIR/<name>.kubeconfig. Nothing is downloaded: binaries come from build.sh's cache.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$here/versions.sh"
+
+name=${MH_CLUSTER:-model-hosting}
+port=${MH_KUBE_PORT:-36443}
+state=${MH_STATE_DIR:-$repo/.local}
+examples=1
+cmd=${1:-}; shift || true
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --port) port=$2; shift 2 ;;
+    --no-examples) examples=0; shift ;;
+    *) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+die() { echo "cluster.sh: $*" >&2; exit 1; }
+log() { echo "[cluster $name] $*" >&2; }
+kubeconfig=$state/$name.kubeconfig
+export KWOK_WORKDIR=$state/kwok
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+tools() {
+  "$here/build.sh" >/dev/null || exit 1
+  export PATH=$K8S_BIN:$PATH   # kwokctl finds kubectl on PATH instead of downloading one
+}
+
+running() {
+  [ -f "$kubeconfig" ] && kubectl --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1
+}
+
+write_config() {
+  mkdir -p "$state"
+  cat > "$state/$name.kwok.yaml" <<EOF
+kind: KwokctlConfiguration
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+options:
+  runtime: binary
+  kubeVersion: $K8S_VERSION
+  etcdVersion: ${ETCD_VERSION#v}
+  kubeApiserverPort: $port
+  kubeApiserverBinary: $K8S_BIN/kube-apiserver
+  kubeControllerManagerBinary: $K8S_BIN/kube-controller-manager
+  kubeSchedulerBinary: $K8S_BIN/kube-scheduler
+  kubectlBinary: $K8S_BIN/kubectl
+  etcdBinary: $K8S_BIN/etcd
+  kwokControllerBinary: $K8S_BIN/kwok
+  metricsServerBinary: $K8S_BIN/metrics-server
+  enableMetricsServer: true
+  quietPull: true
+EOF
+}
+
+up() {
+  tools
+  if running; then
+    log "already running ($(kubectl --kubeconfig "$kubeconfig" config view -o jsonpath='{.clusters[0].cluster.server}'))"
+  else
+    kwokctl delete cluster --name "$name" >/dev/null 2>&1 || true   # stale state from a crash or reboot
+    [ "$port" = 0 ] && port=$(free_port)
+    port_in_use "$port" && die "port $port is already in use on 127.0.0.1. Stop what uses it (ss -ltnp 'sport = :$port') or pick another with MH_KUBE_PORT=<port>."
+    write_config
+    if kwokctl create cluster --name "$name" --config "$state/$name.kwok.yaml" --dry-run 2>&1 | grep -qi download; then
+      die "kwokctl would download something; the local binaries in $K8S_BIN are incomplete. Run scripts/cluster/build.sh."
+    fi
+    log "starting on 127.0.0.1:$port"
+    rm -f "$kubeconfig"
+    kwokctl create cluster --name "$name" --config "$state/$name.kwok.yaml" --kubeconfig "$kubeconfig" --wait 120s >&2 \
+      || die "kwokctl could not start the cluster; logs are in $KWOK_WORKDIR/clusters/$name/logs"
+    kwokctl get kubeconfig --name "$name" > "$kubeconfig"
+  fi
+  local k=(kubectl --kubeconfig "$kubeconfig")
+  "${k[@]}" apply --server-side -f "$repo/k8s/crd/modeldeployment.yaml" >&2
+  "${k[@]}" apply -f "$repo/k8s/local/gpu-nodes.yaml" >&2
+  "${k[@]}" wait --for condition=Established crd/modeldeployments.modelhosting.io --timeout 60s >&2
+  "${k[@]}" wait --for condition=Ready node --all --timeout 120s >&2
+  if [ "$examples" = 1 ]; then
+    "${k[@]}" apply -f "$repo/k8s/examples/" >&2
+  fi
+  log "ready; kubeconfig: $kubeconfig"
+  echo "$kubeconfig"
+}
+
+down() {
+  tools
+  kwokctl delete cluster --name "$name" >&2 || true
+  rm -f "$kubeconfig" "$state/$name.kwok.yaml"
+}
+
+status() {
+  if [ -f "$kubeconfig" ] && PATH=$K8S_BIN:$PATH running; then echo "running: $kubeconfig"; else echo "not running"; exit 1; fi
+}
+
+case "$cmd" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: cluster.sh up [--port N] [--no-examples] | down | status" >&2; exit 2 ;;
+esac
