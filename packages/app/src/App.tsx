@@ -1,8 +1,8 @@
 import { createApp } from '@backstage/frontend-defaults';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
+import modelHostingPlugin from '@internal/backstage-plugin-model-hosting/alpha';
 import { navModule } from './modules/nav';
-import { homeModule } from './modules/home';
 
 export default createApp({
-  features: [catalogPlugin, navModule, homeModule],
+  features: [catalogPlugin, modelHostingPlugin, navModule],
 });

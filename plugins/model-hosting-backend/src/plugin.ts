@@ -2,11 +2,13 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { readClusters } from './cluster/clusterConfig';
+import { ClusterClients } from './cluster/ClusterClients';
+import { FleetService } from './fleet/FleetService';
 import { createRouter } from './router';
-import { todoListServiceRef } from './services/TodoListService';
 
 /**
- * modelHostingPlugin backend plugin
+ * Hosts ML and LLM model servers on Kubernetes through ModelDeployment resources.
  *
  * @public
  */
@@ -15,17 +17,20 @@ export const modelHostingPlugin = createBackendPlugin({
   register(env) {
     env.registerInit({
       deps: {
+        config: coreServices.rootConfig,
+        logger: coreServices.logger,
         httpAuth: coreServices.httpAuth,
         httpRouter: coreServices.httpRouter,
-        todoList: todoListServiceRef,
       },
-      async init({ httpAuth, httpRouter, todoList }) {
-        httpRouter.use(
-          await createRouter({
-            httpAuth,
-            todoList,
-          }),
-        );
+      async init({ config, logger, httpAuth, httpRouter }) {
+        const clusters = readClusters(config);
+        if (clusters.length === 0) {
+          logger.warn('No clusters configured (kubernetes.clusterLocatorMethods or modelHosting.clusters); the fleet is empty');
+        }
+        const timeoutMs = config.getOptionalNumber('modelHosting.requestTimeoutMs') ?? 10_000;
+        const clients = new ClusterClients(clusters, timeoutMs);
+        const fleet = new FleetService(clients, logger);
+        httpRouter.use(await createRouter({ httpAuth, fleet }));
       },
     });
   },

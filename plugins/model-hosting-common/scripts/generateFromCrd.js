@@ -6,6 +6,8 @@ const fs = require('fs');
 const path = require('path');
 const YAML = require('yaml');
 const { compile } = require('json-schema-to-typescript');
+// The repo's prettier (2.x, synchronous and CommonJS), so the output also renders under jest.
+const prettier = require('prettier');
 
 const crdPath = path.resolve(__dirname, '../../../k8s/crd/modeldeployment.yaml');
 const outPath = path.resolve(__dirname, '../src/generated/modelDeployment.ts');
@@ -32,7 +34,7 @@ async function render() {
   const crd = YAML.parse(fs.readFileSync(crdPath, 'utf8'));
   const version = crd.spec.versions.find(v => v.storage);
   const schema = version.schema.openAPIV3Schema;
-  const options = { bannerComment: '', additionalProperties: false, ignoreMinAndMaxItems: true, format: true };
+  const options = { bannerComment: '', additionalProperties: false, ignoreMinAndMaxItems: true, format: false };
   const spec = await compile(toJsonSchema(schema.properties.spec), 'ModelDeploymentSpec', options);
   const status = await compile(toJsonSchema(schema.properties.status), 'ModelDeploymentStatus', options);
   const identity = {
@@ -42,7 +44,7 @@ async function render() {
     kind: crd.spec.names.kind,
     plural: crd.spec.names.plural,
   };
-  return [
+  const text = [
     '/* eslint-disable */',
     '// Generated from k8s/crd/modeldeployment.yaml by scripts/generateFromCrd.js. Do not edit by hand:',
     '// change the CRD and run `yarn workspace @internal/backstage-plugin-model-hosting-common generate`.',
@@ -57,6 +59,7 @@ async function render() {
     status.trim(),
     '',
   ].join('\n');
+  return prettier.format(text, { ...require('@backstage/cli/config/prettier'), parser: 'typescript' });
 }
 
 module.exports = { render, outPath, crdPath };

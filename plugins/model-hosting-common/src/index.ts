@@ -1,19 +1,7 @@
-/***/
 /**
- * Common functionalities for the model-hosting plugin.
+ * Types and constants shared by the model-hosting frontend and backend plugins.
  *
  * @packageDocumentation
  */
-
-/**
- * In this package you might for example declare types that are common
- * between the frontend and backend plugin packages.
- */
-export type CommonType = {
-  field: string;
-};
-
-/**
- * Or you might declare some common constants.
- */
-export const COMMON_CONSTANT = 1;
+export * from './modelDeployment';
+export * from './api';

@@ -3,556 +3,522 @@
 // change the CRD and run `yarn workspace @internal/backstage-plugin-model-hosting-common generate`.
 
 export const MODEL_DEPLOYMENT = {
-  "group": "modelhosting.io",
-  "version": "v1alpha1",
-  "apiVersion": "modelhosting.io/v1alpha1",
-  "kind": "ModelDeployment",
-  "plural": "modeldeployments"
+  group: 'modelhosting.io',
+  version: 'v1alpha1',
+  apiVersion: 'modelhosting.io/v1alpha1',
+  kind: 'ModelDeployment',
+  plural: 'modeldeployments',
 } as const;
 
 /** The CRD's openAPIV3Schema, for validating input before it reaches the cluster. */
 export const modelDeploymentOpenApiSchema = {
-  "type": "object",
-  "description": "A model server (Ollama, vLLM, OpenAI-compatible or plain HTTP) managed by the Backstage model-hosting plugin.",
-  "required": [
-    "spec"
-  ],
-  "x-kubernetes-validations": [
+  type: 'object',
+  description:
+    'A model server (Ollama, vLLM, OpenAI-compatible or plain HTTP) managed by the Backstage model-hosting plugin.',
+  required: ['spec'],
+  'x-kubernetes-validations': [
     {
-      "rule": "self.metadata.name.size() <= 52 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
-      "message": "metadata.name must start with a letter, contain only lowercase letters, digits and '-', end with a letter or digit, and be at most 52 characters (it names the Deployment, Service and pods)"
-    }
+      rule: "self.metadata.name.size() <= 52 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+      message:
+        "metadata.name must start with a letter, contain only lowercase letters, digits and '-', end with a letter or digit, and be at most 52 characters (it names the Deployment, Service and pods)",
+    },
   ],
-  "properties": {
-    "apiVersion": {
-      "type": "string"
+  properties: {
+    apiVersion: {
+      type: 'string',
     },
-    "kind": {
-      "type": "string"
+    kind: {
+      type: 'string',
     },
-    "metadata": {
-      "type": "object"
+    metadata: {
+      type: 'object',
     },
-    "spec": {
-      "type": "object",
-      "description": "What should run. The reconciler makes the cluster match it.",
-      "required": [
-        "owner",
-        "engine",
-        "model"
+    spec: {
+      type: 'object',
+      description:
+        'What should run. The reconciler makes the cluster match it.',
+      required: ['owner', 'engine', 'model'],
+      'x-kubernetes-validations': [
+        {
+          rule: "self.gpuSharing != 'timeSliced' || (has(self.resources) && has(self.resources.gpu) && self.resources.gpu.count > 0)",
+          message:
+            'gpuSharing timeSliced needs resources.gpu.count of at least 1',
+        },
+        {
+          rule: '!has(self.resources) || !has(self.resources.gpu) || !has(self.resources.gpu.product) || self.resources.gpu.count > 0',
+          message: 'resources.gpu.product is set but resources.gpu.count is 0',
+        },
+        {
+          rule: '!has(self.autoscaling) || !self.autoscaling.enabled || (self.replicas >= self.autoscaling.minReplicas && self.replicas <= self.autoscaling.maxReplicas)',
+          message:
+            'replicas must lie within autoscaling.minReplicas..autoscaling.maxReplicas while autoscaling is enabled',
+        },
       ],
-      "x-kubernetes-validations": [
-        {
-          "rule": "self.gpuSharing != 'timeSliced' || (has(self.resources) && has(self.resources.gpu) && self.resources.gpu.count > 0)",
-          "message": "gpuSharing timeSliced needs resources.gpu.count of at least 1"
+      properties: {
+        owner: {
+          type: 'string',
+          description:
+            'Backstage owner of the catalog entities, an entity reference such as group:default/ml-platform.',
+          minLength: 1,
+          maxLength: 253,
+          pattern:
+            '^((group|user):)?([a-z0-9][-a-z0-9]*/)?[A-Za-z0-9][-A-Za-z0-9_.]*$',
         },
-        {
-          "rule": "!has(self.resources) || !has(self.resources.gpu) || !has(self.resources.gpu.product) || self.resources.gpu.count > 0",
-          "message": "resources.gpu.product is set but resources.gpu.count is 0"
+        engine: {
+          type: 'string',
+          description:
+            'Engine adapter that decides image, arguments, port, probes and health calls.',
+          enum: ['vllm', 'ollama', 'openai', 'http'],
         },
-        {
-          "rule": "!has(self.autoscaling) || !self.autoscaling.enabled || (self.replicas >= self.autoscaling.minReplicas && self.replicas <= self.autoscaling.maxReplicas)",
-          "message": "replicas must lie within autoscaling.minReplicas..autoscaling.maxReplicas while autoscaling is enabled"
-        }
-      ],
-      "properties": {
-        "owner": {
-          "type": "string",
-          "description": "Backstage owner of the catalog entities, an entity reference such as group:default/ml-platform.",
-          "minLength": 1,
-          "maxLength": 253,
-          "pattern": "^((group|user):)?([a-z0-9][-a-z0-9]*/)?[A-Za-z0-9][-A-Za-z0-9_.]*$"
-        },
-        "engine": {
-          "type": "string",
-          "description": "Engine adapter that decides image, arguments, port, probes and health calls.",
-          "enum": [
-            "vllm",
-            "ollama",
-            "openai",
-            "http"
-          ]
-        },
-        "model": {
-          "type": "object",
-          "description": "The model to serve.",
-          "required": [
-            "name"
-          ],
-          "properties": {
-            "name": {
-              "type": "string",
-              "description": "Model name as the engine knows it, e.g. llama3.1:8b (Ollama) or meta-llama/Llama-3.1-8B-Instruct (vLLM).",
-              "minLength": 1,
-              "maxLength": 253
+        model: {
+          type: 'object',
+          description: 'The model to serve.',
+          required: ['name'],
+          properties: {
+            name: {
+              type: 'string',
+              description:
+                'Model name as the engine knows it, e.g. llama3.1:8b (Ollama) or meta-llama/Llama-3.1-8B-Instruct (vLLM).',
+              minLength: 1,
+              maxLength: 253,
             },
-            "version": {
-              "type": "string",
-              "description": "Optional version or revision label, shown in the catalog.",
-              "maxLength": 128
+            version: {
+              type: 'string',
+              description:
+                'Optional version or revision label, shown in the catalog.',
+              maxLength: 128,
             },
-            "source": {
-              "type": "string",
-              "description": "Where the weights come from.",
-              "pattern": "^(hf|ollama|s3|pvc|https?)://.+"
-            }
-          }
+            source: {
+              type: 'string',
+              description: 'Where the weights come from.',
+              pattern: '^(hf|ollama|s3|pvc|https?)://.+',
+            },
+          },
         },
-        "image": {
-          "type": "string",
-          "description": "Container image; overrides the engine's default.",
-          "minLength": 1
+        image: {
+          type: 'string',
+          description: "Container image; overrides the engine's default.",
+          minLength: 1,
         },
-        "resources": {
-          "type": "object",
-          "description": "Per-replica resources.",
-          "properties": {
-            "gpu": {
-              "type": "object",
-              "required": [
-                "count"
-              ],
-              "properties": {
-                "count": {
-                  "type": "integer",
-                  "description": "GPUs per replica (0 for CPU-only).",
-                  "minimum": 0,
-                  "maximum": 16
+        resources: {
+          type: 'object',
+          description: 'Per-replica resources.',
+          properties: {
+            gpu: {
+              type: 'object',
+              required: ['count'],
+              properties: {
+                count: {
+                  type: 'integer',
+                  description: 'GPUs per replica (0 for CPU-only).',
+                  minimum: 0,
+                  maximum: 16,
                 },
-                "resource": {
-                  "type": "string",
-                  "description": "Extended resource name, nvidia.com/gpu or a MIG profile such as nvidia.com/mig-1g.10gb.",
-                  "default": "nvidia.com/gpu",
-                  "pattern": "^nvidia\\.com/(gpu|mig-[1-7]g\\.[0-9]+gb)$"
+                resource: {
+                  type: 'string',
+                  description:
+                    'Extended resource name, nvidia.com/gpu or a MIG profile such as nvidia.com/mig-1g.10gb.',
+                  default: 'nvidia.com/gpu',
+                  pattern: '^nvidia\\.com/(gpu|mig-[1-7]g\\.[0-9]+gb)$',
                 },
-                "product": {
-                  "type": "string",
-                  "description": "GPU product as labelled by GPU feature discovery (nvidia.com/gpu.product), e.g. NVIDIA-A100-SXM4-80GB.",
-                  "maxLength": 63,
-                  "pattern": "^[A-Za-z0-9][-A-Za-z0-9_.]*$"
-                }
-              }
+                product: {
+                  type: 'string',
+                  description:
+                    'GPU product as labelled by GPU feature discovery (nvidia.com/gpu.product), e.g. NVIDIA-A100-SXM4-80GB.',
+                  maxLength: 63,
+                  pattern: '^[A-Za-z0-9][-A-Za-z0-9_.]*$',
+                },
+              },
             },
-            "cpu": {
-              "x-kubernetes-int-or-string": true,
-              "description": "CPU request and limit, e.g. 4 or 500m.",
-              "pattern": "^[0-9]+(\\.[0-9]+)?m?$"
+            cpu: {
+              'x-kubernetes-int-or-string': true,
+              description: 'CPU request and limit, e.g. 4 or 500m.',
+              pattern: '^[0-9]+(\\.[0-9]+)?m?$',
             },
-            "memory": {
-              "x-kubernetes-int-or-string": true,
-              "description": "Memory request and limit, e.g. 16Gi.",
-              "pattern": "^[0-9]+(\\.[0-9]+)?([EPTGMK]i?|[mk])?$"
-            }
-          }
+            memory: {
+              'x-kubernetes-int-or-string': true,
+              description: 'Memory request and limit, e.g. 16Gi.',
+              pattern: '^[0-9]+(\\.[0-9]+)?([EPTGMK]i?|[mk])?$',
+            },
+          },
         },
-        "gpuSharing": {
-          "type": "string",
-          "description": "exclusive gives each replica whole GPUs; timeSliced runs on nodes whose GPUs are shared by time-slicing.",
-          "enum": [
-            "exclusive",
-            "timeSliced"
-          ],
-          "default": "exclusive"
+        gpuSharing: {
+          type: 'string',
+          description:
+            'exclusive gives each replica whole GPUs; timeSliced runs on nodes whose GPUs are shared by time-slicing.',
+          enum: ['exclusive', 'timeSliced'],
+          default: 'exclusive',
         },
-        "replicas": {
-          "type": "integer",
-          "description": "Desired replicas. Written by the scale subresource and the autoscaler while autoscaling is enabled.",
-          "minimum": 0,
-          "maximum": 100,
-          "default": 1
+        replicas: {
+          type: 'integer',
+          description:
+            'Desired replicas. Written by the scale subresource and the autoscaler while autoscaling is enabled.',
+          minimum: 0,
+          maximum: 100,
+          default: 1,
         },
-        "autoscaling": {
-          "type": "object",
-          "required": [
-            "enabled",
-            "maxReplicas"
+        autoscaling: {
+          type: 'object',
+          required: ['enabled', 'maxReplicas'],
+          'x-kubernetes-validations': [
+            {
+              rule: 'self.minReplicas <= self.maxReplicas',
+              message:
+                'autoscaling.minReplicas must not exceed autoscaling.maxReplicas',
+            },
+            {
+              rule: 'self.minReplicas > 0 || has(self.scaleToZeroAfterSeconds)',
+              message:
+                'autoscaling.minReplicas 0 needs scaleToZeroAfterSeconds',
+            },
+            {
+              rule: "self.metrics.all(m, m.type in ['cpu', 'memory']) || self.metrics.all(m, m.type in ['requestsInFlight', 'queueDepth'])",
+              message:
+                'autoscaling.metrics mixes cpu/memory (handled by an HPA) with requestsInFlight/queueDepth (handled by the built-in autoscaler); pick one kind',
+            },
+            {
+              rule: "!has(self.scaleToZeroAfterSeconds) || self.metrics.all(m, m.type in ['requestsInFlight', 'queueDepth'])",
+              message:
+                'scaleToZeroAfterSeconds needs requestsInFlight or queueDepth metrics (a CPU or memory HPA cannot scale to zero)',
+            },
           ],
-          "x-kubernetes-validations": [
-            {
-              "rule": "self.minReplicas <= self.maxReplicas",
-              "message": "autoscaling.minReplicas must not exceed autoscaling.maxReplicas"
+          properties: {
+            enabled: {
+              type: 'boolean',
             },
-            {
-              "rule": "self.minReplicas > 0 || has(self.scaleToZeroAfterSeconds)",
-              "message": "autoscaling.minReplicas 0 needs scaleToZeroAfterSeconds"
+            minReplicas: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 100,
+              default: 1,
             },
-            {
-              "rule": "self.metrics.all(m, m.type in ['cpu', 'memory']) || self.metrics.all(m, m.type in ['requestsInFlight', 'queueDepth'])",
-              "message": "autoscaling.metrics mixes cpu/memory (handled by an HPA) with requestsInFlight/queueDepth (handled by the built-in autoscaler); pick one kind"
+            maxReplicas: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 100,
             },
-            {
-              "rule": "!has(self.scaleToZeroAfterSeconds) || self.metrics.all(m, m.type in ['requestsInFlight', 'queueDepth'])",
-              "message": "scaleToZeroAfterSeconds needs requestsInFlight or queueDepth metrics (a CPU or memory HPA cannot scale to zero)"
-            }
-          ],
-          "properties": {
-            "enabled": {
-              "type": "boolean"
-            },
-            "minReplicas": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 100,
-              "default": 1
-            },
-            "maxReplicas": {
-              "type": "integer",
-              "minimum": 1,
-              "maximum": 100
-            },
-            "metrics": {
-              "type": "array",
-              "description": "cpu and memory are handled by an HPA; requestsInFlight and queueDepth by the built-in autoscaler.",
-              "minItems": 1,
-              "maxItems": 4,
-              "default": [
+            metrics: {
+              type: 'array',
+              description:
+                'cpu and memory are handled by an HPA; requestsInFlight and queueDepth by the built-in autoscaler.',
+              minItems: 1,
+              maxItems: 4,
+              default: [
                 {
-                  "type": "cpu",
-                  "target": 80
-                }
-              ],
-              "x-kubernetes-list-type": "map",
-              "x-kubernetes-list-map-keys": [
-                "type"
-              ],
-              "items": {
-                "type": "object",
-                "required": [
-                  "type",
-                  "target"
-                ],
-                "properties": {
-                  "type": {
-                    "type": "string",
-                    "enum": [
-                      "cpu",
-                      "memory",
-                      "requestsInFlight",
-                      "queueDepth"
-                    ]
-                  },
-                  "target": {
-                    "type": "integer",
-                    "description": "Utilization in percent of the request for cpu and memory; value per replica for requestsInFlight and queueDepth.",
-                    "minimum": 1,
-                    "maximum": 1000
-                  }
-                }
-              }
-            },
-            "scaleToZeroAfterSeconds": {
-              "type": "integer",
-              "description": "Scale to zero after this many idle seconds; the gateway scales back from zero on the next request.",
-              "minimum": 30,
-              "maximum": 604800
-            },
-            "scaleUpStabilizationSeconds": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 3600,
-              "default": 60
-            },
-            "scaleDownStabilizationSeconds": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 3600,
-              "default": 300
-            }
-          }
-        },
-        "switching": {
-          "type": "object",
-          "properties": {
-            "strategy": {
-              "type": "string",
-              "description": "recreate frees the GPU first (scale to 0, switch, scale back); rolling starts the new model first when GPUs are free.",
-              "enum": [
-                "recreate",
-                "rolling"
-              ],
-              "default": "recreate"
-            },
-            "timeoutSeconds": {
-              "type": "integer",
-              "minimum": 10,
-              "maximum": 7200,
-              "default": 900
-            }
-          }
-        },
-        "healthCheck": {
-          "type": "object",
-          "properties": {
-            "intervalSeconds": {
-              "type": "integer",
-              "minimum": 5,
-              "maximum": 3600,
-              "default": 30
-            },
-            "failureThreshold": {
-              "type": "integer",
-              "description": "Consecutive failed checks before the pods are restarted.",
-              "minimum": 1,
-              "maximum": 100,
-              "default": 3
-            },
-            "expectedModels": {
-              "type": "array",
-              "description": "Models that must be present (Ollama); missing ones are pulled when autoPull is on.",
-              "maxItems": 64,
-              "items": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 253
-              }
-            },
-            "autoPull": {
-              "type": "boolean",
-              "default": false
-            },
-            "path": {
-              "type": "string",
-              "description": "Health path for the http engine.",
-              "pattern": "^/"
-            },
-            "inferenceTest": {
-              "type": "object",
-              "properties": {
-                "enabled": {
-                  "type": "boolean",
-                  "default": false
+                  type: 'cpu',
+                  target: 80,
                 },
-                "prompt": {
-                  "type": "string",
-                  "maxLength": 4096
-                },
-                "timeoutSeconds": {
-                  "type": "integer",
-                  "minimum": 1,
-                  "maximum": 600,
-                  "default": 30
-                }
-              }
-            }
-          }
-        },
-        "engineArgs": {
-          "type": "array",
-          "description": "Extra arguments appended to the engine's defaults.",
-          "maxItems": 128,
-          "items": {
-            "type": "string"
-          }
-        },
-        "env": {
-          "type": "array",
-          "maxItems": 128,
-          "items": {
-            "type": "object",
-            "required": [
-              "name"
-            ],
-            "properties": {
-              "name": {
-                "type": "string",
-                "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"
-              },
-              "value": {
-                "type": "string"
-              },
-              "valueFrom": {
-                "type": "object",
-                "properties": {
-                  "secretKeyRef": {
-                    "type": "object",
-                    "required": [
-                      "name",
-                      "key"
-                    ],
-                    "properties": {
-                      "name": {
-                        "type": "string"
-                      },
-                      "key": {
-                        "type": "string"
-                      }
-                    }
+              ],
+              'x-kubernetes-list-type': 'map',
+              'x-kubernetes-list-map-keys': ['type'],
+              items: {
+                type: 'object',
+                required: ['type', 'target'],
+                properties: {
+                  type: {
+                    type: 'string',
+                    enum: ['cpu', 'memory', 'requestsInFlight', 'queueDepth'],
                   },
-                  "configMapKeyRef": {
-                    "type": "object",
-                    "required": [
-                      "name",
-                      "key"
-                    ],
-                    "properties": {
-                      "name": {
-                        "type": "string"
+                  target: {
+                    type: 'integer',
+                    description:
+                      'Utilization in percent of the request for cpu and memory; value per replica for requestsInFlight and queueDepth.',
+                    minimum: 1,
+                    maximum: 1000,
+                  },
+                },
+              },
+            },
+            scaleToZeroAfterSeconds: {
+              type: 'integer',
+              description:
+                'Scale to zero after this many idle seconds; the gateway scales back from zero on the next request.',
+              minimum: 30,
+              maximum: 604800,
+            },
+            scaleUpStabilizationSeconds: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 3600,
+              default: 60,
+            },
+            scaleDownStabilizationSeconds: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 3600,
+              default: 300,
+            },
+          },
+        },
+        switching: {
+          type: 'object',
+          properties: {
+            strategy: {
+              type: 'string',
+              description:
+                'recreate frees the GPU first (scale to 0, switch, scale back); rolling starts the new model first when GPUs are free.',
+              enum: ['recreate', 'rolling'],
+              default: 'recreate',
+            },
+            timeoutSeconds: {
+              type: 'integer',
+              minimum: 10,
+              maximum: 7200,
+              default: 900,
+            },
+          },
+        },
+        healthCheck: {
+          type: 'object',
+          properties: {
+            intervalSeconds: {
+              type: 'integer',
+              minimum: 5,
+              maximum: 3600,
+              default: 30,
+            },
+            failureThreshold: {
+              type: 'integer',
+              description:
+                'Consecutive failed checks before the pods are restarted.',
+              minimum: 1,
+              maximum: 100,
+              default: 3,
+            },
+            expectedModels: {
+              type: 'array',
+              description:
+                'Models that must be present (Ollama); missing ones are pulled when autoPull is on.',
+              maxItems: 64,
+              items: {
+                type: 'string',
+                minLength: 1,
+                maxLength: 253,
+              },
+            },
+            autoPull: {
+              type: 'boolean',
+              default: false,
+            },
+            path: {
+              type: 'string',
+              description: 'Health path for the http engine.',
+              pattern: '^/',
+            },
+            inferenceTest: {
+              type: 'object',
+              properties: {
+                enabled: {
+                  type: 'boolean',
+                  default: false,
+                },
+                prompt: {
+                  type: 'string',
+                  maxLength: 4096,
+                },
+                timeoutSeconds: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 600,
+                  default: 30,
+                },
+              },
+            },
+          },
+        },
+        engineArgs: {
+          type: 'array',
+          description: "Extra arguments appended to the engine's defaults.",
+          maxItems: 128,
+          items: {
+            type: 'string',
+          },
+        },
+        env: {
+          type: 'array',
+          maxItems: 128,
+          items: {
+            type: 'object',
+            required: ['name'],
+            properties: {
+              name: {
+                type: 'string',
+                pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+              },
+              value: {
+                type: 'string',
+              },
+              valueFrom: {
+                type: 'object',
+                properties: {
+                  secretKeyRef: {
+                    type: 'object',
+                    required: ['name', 'key'],
+                    properties: {
+                      name: {
+                        type: 'string',
                       },
-                      "key": {
-                        "type": "string"
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
+                      key: {
+                        type: 'string',
+                      },
+                    },
+                  },
+                  configMapKeyRef: {
+                    type: 'object',
+                    required: ['name', 'key'],
+                    properties: {
+                      name: {
+                        type: 'string',
+                      },
+                      key: {
+                        type: 'string',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
         },
-        "nodeSelector": {
-          "type": "object",
-          "additionalProperties": {
-            "type": "string"
-          }
+        nodeSelector: {
+          type: 'object',
+          additionalProperties: {
+            type: 'string',
+          },
         },
-        "tolerations": {
-          "type": "array",
-          "maxItems": 32,
-          "items": {
-            "type": "object",
-            "properties": {
-              "key": {
-                "type": "string"
+        tolerations: {
+          type: 'array',
+          maxItems: 32,
+          items: {
+            type: 'object',
+            properties: {
+              key: {
+                type: 'string',
               },
-              "operator": {
-                "type": "string",
-                "enum": [
-                  "Exists",
-                  "Equal"
-                ]
+              operator: {
+                type: 'string',
+                enum: ['Exists', 'Equal'],
               },
-              "value": {
-                "type": "string"
+              value: {
+                type: 'string',
               },
-              "effect": {
-                "type": "string",
-                "enum": [
-                  "NoSchedule",
-                  "PreferNoSchedule",
-                  "NoExecute"
-                ]
+              effect: {
+                type: 'string',
+                enum: ['NoSchedule', 'PreferNoSchedule', 'NoExecute'],
               },
-              "tolerationSeconds": {
-                "type": "integer"
-              }
-            }
-          }
-        }
-      }
+              tolerationSeconds: {
+                type: 'integer',
+              },
+            },
+          },
+        },
+      },
     },
-    "status": {
-      "type": "object",
-      "description": "What is running, written by the reconciler.",
-      "properties": {
-        "phase": {
-          "type": "string",
-          "enum": [
-            "Pending",
-            "Deploying",
-            "Ready",
-            "Switching",
-            "ScaledToZero",
-            "Degraded",
-            "Failed"
-          ]
-        },
-        "activeModel": {
-          "type": "string",
-          "description": "The model the running pods serve."
-        },
-        "replicas": {
-          "type": "integer"
-        },
-        "readyReplicas": {
-          "type": "integer"
-        },
-        "selector": {
-          "type": "string",
-          "description": "Label selector of the pods, for the scale subresource."
-        },
-        "observedGeneration": {
-          "type": "integer"
-        },
-        "endpoint": {
-          "type": "string",
-          "description": "In-cluster URL of the Service."
-        },
-        "conditions": {
-          "type": "array",
-          "x-kubernetes-list-type": "map",
-          "x-kubernetes-list-map-keys": [
-            "type"
+    status: {
+      type: 'object',
+      description: 'What is running, written by the reconciler.',
+      properties: {
+        phase: {
+          type: 'string',
+          enum: [
+            'Pending',
+            'Deploying',
+            'Ready',
+            'Switching',
+            'ScaledToZero',
+            'Degraded',
+            'Failed',
           ],
-          "items": {
-            "type": "object",
-            "required": [
-              "type",
-              "status"
-            ],
-            "properties": {
-              "type": {
-                "type": "string",
-                "description": "Ready, Healthy, Scheduled or Progressing."
-              },
-              "status": {
-                "type": "string",
-                "enum": [
-                  "True",
-                  "False",
-                  "Unknown"
-                ]
-              },
-              "reason": {
-                "type": "string"
-              },
-              "message": {
-                "type": "string"
-              },
-              "lastTransitionTime": {
-                "type": "string",
-                "format": "date-time"
-              },
-              "observedGeneration": {
-                "type": "integer"
-              }
-            }
-          }
         },
-        "lastHealthCheck": {
-          "type": "object",
-          "properties": {
-            "time": {
-              "type": "string",
-              "format": "date-time"
-            },
-            "healthy": {
-              "type": "boolean"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+        activeModel: {
+          type: 'string',
+          description: 'The model the running pods serve.',
         },
-        "lastSwitch": {
-          "type": "object",
-          "properties": {
-            "from": {
-              "type": "string"
+        replicas: {
+          type: 'integer',
+        },
+        readyReplicas: {
+          type: 'integer',
+        },
+        selector: {
+          type: 'string',
+          description: 'Label selector of the pods, for the scale subresource.',
+        },
+        observedGeneration: {
+          type: 'integer',
+        },
+        endpoint: {
+          type: 'string',
+          description: 'In-cluster URL of the Service.',
+        },
+        conditions: {
+          type: 'array',
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['type'],
+          items: {
+            type: 'object',
+            required: ['type', 'status'],
+            properties: {
+              type: {
+                type: 'string',
+                description: 'Ready, Healthy, Scheduled or Progressing.',
+              },
+              status: {
+                type: 'string',
+                enum: ['True', 'False', 'Unknown'],
+              },
+              reason: {
+                type: 'string',
+              },
+              message: {
+                type: 'string',
+              },
+              lastTransitionTime: {
+                type: 'string',
+                format: 'date-time',
+              },
+              observedGeneration: {
+                type: 'integer',
+              },
             },
-            "to": {
-              "type": "string"
+          },
+        },
+        lastHealthCheck: {
+          type: 'object',
+          properties: {
+            time: {
+              type: 'string',
+              format: 'date-time',
             },
-            "seconds": {
-              "type": "number"
+            healthy: {
+              type: 'boolean',
             },
-            "finishedAt": {
-              "type": "string",
-              "format": "date-time"
-            }
-          }
-        }
-      }
-    }
-  }
+            message: {
+              type: 'string',
+            },
+          },
+        },
+        lastSwitch: {
+          type: 'object',
+          properties: {
+            from: {
+              type: 'string',
+            },
+            to: {
+              type: 'string',
+            },
+            seconds: {
+              type: 'number',
+            },
+            finishedAt: {
+              type: 'string',
+              format: 'date-time',
+            },
+          },
+        },
+      },
+    },
+  },
 } as const;
 
 /**
@@ -566,7 +532,7 @@ export interface ModelDeploymentSpec {
   /**
    * Engine adapter that decides image, arguments, port, probes and health calls.
    */
-  engine: "vllm" | "ollama" | "openai" | "http";
+  engine: 'vllm' | 'ollama' | 'openai' | 'http';
   /**
    * The model to serve.
    */
@@ -618,7 +584,7 @@ export interface ModelDeploymentSpec {
   /**
    * exclusive gives each replica whole GPUs; timeSliced runs on nodes whose GPUs are shared by time-slicing.
    */
-  gpuSharing?: "exclusive" | "timeSliced";
+  gpuSharing?: 'exclusive' | 'timeSliced';
   /**
    * Desired replicas. Written by the scale subresource and the autoscaler while autoscaling is enabled.
    */
@@ -634,7 +600,7 @@ export interface ModelDeploymentSpec {
      * @maxItems 4
      */
     metrics?: {
-      type: "cpu" | "memory" | "requestsInFlight" | "queueDepth";
+      type: 'cpu' | 'memory' | 'requestsInFlight' | 'queueDepth';
       /**
        * Utilization in percent of the request for cpu and memory; value per replica for requestsInFlight and queueDepth.
        */
@@ -651,7 +617,7 @@ export interface ModelDeploymentSpec {
     /**
      * recreate frees the GPU first (scale to 0, switch, scale back); rolling starts the new model first when GPUs are free.
      */
-    strategy?: "recreate" | "rolling";
+    strategy?: 'recreate' | 'rolling';
     timeoutSeconds?: number;
   };
   healthCheck?: {
@@ -708,9 +674,9 @@ export interface ModelDeploymentSpec {
    */
   tolerations?: {
     key?: string;
-    operator?: "Exists" | "Equal";
+    operator?: 'Exists' | 'Equal';
     value?: string;
-    effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+    effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
     tolerationSeconds?: number;
   }[];
 }
@@ -719,7 +685,14 @@ export interface ModelDeploymentSpec {
  * What is running, written by the reconciler.
  */
 export interface ModelDeploymentStatus {
-  phase?: "Pending" | "Deploying" | "Ready" | "Switching" | "ScaledToZero" | "Degraded" | "Failed";
+  phase?:
+    | 'Pending'
+    | 'Deploying'
+    | 'Ready'
+    | 'Switching'
+    | 'ScaledToZero'
+    | 'Degraded'
+    | 'Failed';
   /**
    * The model the running pods serve.
    */
@@ -740,7 +713,7 @@ export interface ModelDeploymentStatus {
      * Ready, Healthy, Scheduled or Progressing.
      */
     type: string;
-    status: "True" | "False" | "Unknown";
+    status: 'True' | 'False' | 'Unknown';
     reason?: string;
     message?: string;
     lastTransitionTime?: string;

@@ -1,0 +1,96 @@
+import { execFileSync } from 'child_process';
+import path from 'path';
+import fs from 'fs';
+import YAML from 'yaml';
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+} from '@kubernetes/client-node';
+import { MODEL_DEPLOYMENT } from '@internal/backstage-plugin-model-hosting-common';
+
+export const repo = path.resolve(__dirname, '../../..');
+
+/** The admin kubeconfig of the cluster that the global setup started. */
+export function adminKubeConfig(): KubeConfig {
+  const file = process.env.MH_TEST_KUBECONFIG;
+  if (!file || !fs.existsSync(file)) {
+    throw new Error('MH_TEST_KUBECONFIG is not set or missing: run these tests through their jest global setup (scripts/test.sh)');
+  }
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  return kc;
+}
+
+/** The backend's own view: the ServiceAccount token of k8s/rbac from the generated app-config. */
+export function backendKubeConfig(): KubeConfig {
+  const appConfig = YAML.parse(fs.readFileSync(process.env.MH_TEST_APP_CONFIG!, 'utf8'));
+  const c = appConfig.kubernetes.clusterLocatorMethods[0].clusters[0];
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: c.name, server: c.url, caData: c.caData }],
+    users: [{ name: 'sa', token: c.serviceAccountToken }],
+    contexts: [{ name: c.name, cluster: c.name, user: 'sa' }],
+    currentContext: c.name,
+  });
+  return kc;
+}
+
+const k8sBin = execFileSync('bash', ['-c', `. ${repo}/scripts/cluster/versions.sh && echo $K8S_BIN`], { encoding: 'utf8' }).trim();
+
+/** The kubectl built with the control plane, as a user would run it. */
+export function kubectl(...args: string[]): string {
+  return execFileSync(path.join(k8sBin, 'kubectl'), ['--kubeconfig', process.env.MH_TEST_KUBECONFIG!, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** A fresh namespace for one test file, deleted afterwards. */
+export function useNamespace(prefix: string): () => string {
+  let name = '';
+  beforeAll(async () => {
+    name = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
+    await adminKubeConfig().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  });
+  afterAll(async () => {
+    await adminKubeConfig().makeApiClient(CoreV1Api).deleteNamespace({ name }).catch(() => undefined);
+  });
+  return () => name;
+}
+
+export function createModelDeployment(kc: KubeConfig, namespace: string, body: object, dryRun = false) {
+  return kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: MODEL_DEPLOYMENT.group,
+    version: MODEL_DEPLOYMENT.version,
+    plural: MODEL_DEPLOYMENT.plural,
+    namespace,
+    body,
+    dryRun: dryRun ? 'All' : undefined,
+  });
+}
+
+/** The apiserver's message from a failed call. */
+export function apiMessage(e: unknown): string {
+  if (e instanceof ApiException) {
+    try {
+      return JSON.parse(e.body as string).message;
+    } catch {
+      return String(e.body);
+    }
+  }
+  return String(e);
+}
+
+export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 60_000, intervalMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise(r => setTimeout(r, intervalMs));
+    }
+  }
+}

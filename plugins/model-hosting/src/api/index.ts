@@ -1,0 +1,2 @@
+export * from './ModelHostingApi';
+export * from './ModelHostingClient';
