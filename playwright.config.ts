@@ -1,66 +1,63 @@
-/*
- * Copyright 2023 The Backstage Authors
- *
- * Licensed under the Apache License, Version 2.0 (the "License");
- * you may not use this file except in compliance with the License.
- * You may obtain a copy of the License at
- *
- *     http://www.apache.org/licenses/LICENSE-2.0
- *
- * Unless required by applicable law or agreed to in writing, software
- * distributed under the License is distributed on an "AS IS" BASIS,
- * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
- * See the License for the specific language governing permissions and
- * limitations under the License.
- */
-
 import { defineConfig } from '@playwright/test';
-import { generateProjects } from '@backstage/e2e-test-utils/playwright';
+import path from 'path';
 
-/**
- * See https://playwright.dev/docs/test-configuration.
- */
+// End-to-end tests: the real backend and frontend (dev servers on their own ports, in-memory
+// SQLite) against the local simulated cluster, driven in Debian's Chromium.
+const { up } = require('./packages/integration-tests/testCluster');
+
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ports = { app: 3100, backend: 7100 };
+
+// The config is also loaded by workers; only the main process starts the cluster.
+if (!process.env.TEST_WORKER_INDEX) {
+  const cluster = up();
+  process.env.MH_TEST_APP_CONFIG = cluster.appConfig;
+  if (cluster.started) process.env.MH_E2E_STOPS_CLUSTER = '1';
+}
+
+const configArgs = [
+  path.resolve('app-config.yaml'),
+  path.resolve('packages/app/e2e-tests/app-config.e2e.yaml'),
+  process.env.MH_TEST_APP_CONFIG!,
+]
+  .map(file => `--config ${file}`)
+  .join(' ');
+const yarn = `node ${path.resolve('.yarn/releases/yarn-4.13.0.cjs')}`;
+
 export default defineConfig({
-  timeout: 60_000,
-
-  expect: {
-    timeout: 30_000,
-  },
-
-  // Run your local dev server before starting the tests
-  webServer: process.env.CI
-    ? []
-    : [
-        {
-          command: 'yarn start app',
-          url: 'http://localhost:3000',
-          reuseExistingServer: true,
-          timeout: 120_000,
-        },
-        {
-          command: 'yarn start backend',
-          port: 7007,
-          reuseExistingServer: true,
-          timeout: 60_000,
-        },
-      ],
-
+  testDir: 'packages/app/e2e-tests',
+  timeout: 120_000,
+  expect: { timeout: 30_000 },
   forbidOnly: !!process.env.CI,
-
-  retries: process.env.CI ? 2 : 0,
-
-  reporter: [['html', { open: 'never', outputFolder: 'e2e-test-report' }]],
-
+  retries: 0,
+  workers: 1,
+  reporter: [['list'], ['html', { open: 'never', outputFolder: '.local/e2e-report' }]],
+  outputDir: '.local/e2e-results',
+  globalTeardown: require.resolve('./packages/app/e2e-tests/globalTeardown'),
   use: {
-    actionTimeout: 0,
-    baseURL:
-      process.env.PLAYWRIGHT_URL ??
-      (process.env.CI ? 'http://localhost:7007' : 'http://localhost:3000'),
+    baseURL: `http://localhost:${ports.app}`,
     screenshot: 'only-on-failure',
-    trace: 'on-first-retry',
+    trace: 'retain-on-failure',
+    viewport: { width: 1440, height: 900 },
+    launchOptions: {
+      executablePath: chromium,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    },
   },
-
-  outputDir: 'node_modules/.cache/e2e-test-results',
-
-  projects: generateProjects(), // Find all packages with e2e-test folders
+  webServer: [
+    {
+      command: `${yarn} workspace backend start ${configArgs}`,
+      url: `http://localhost:${ports.backend}/.backstage/health/v1/readiness`,
+      reuseExistingServer: false,
+      timeout: 180_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command: `${yarn} workspace app start ${configArgs}`,
+      url: `http://localhost:${ports.app}`,
+      reuseExistingServer: false,
+      timeout: 300_000,
+    },
+  ],
 });

@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, V1Deployment } from '@kubernetes/client-node';
 import { adminKubeConfig, eventually, useNamespace } from './kube';
 
-const gpuDeployment = (name: string, gpus: number): V1Deployment => ({
+const gpuDeployment = (name: string, gpus: number, nodeSelector?: Record<string, string>): V1Deployment => ({
   metadata: { name },
   spec: {
     replicas: 1,
@@ -9,6 +9,7 @@ const gpuDeployment = (name: string, gpus: number): V1Deployment => ({
     template: {
       metadata: { labels: { app: name } },
       spec: {
+        nodeSelector,
         tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
         containers: [{ name: 'server', image: 'vllm/vllm-openai:latest', resources: { limits: { 'nvidia.com/gpu': String(gpus) } } }],
       },
@@ -43,8 +44,8 @@ describe('simulated GPU nodes', () => {
     expect(nodes.every(n => n.status!.conditions!.find(c => c.type === 'Ready')?.status === 'True')).toBe(true);
   });
 
-  it('schedules a pod that fits: 8 GPUs land on an A100 node and run', async () => {
-    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace: ns(), body: gpuDeployment('fits', 8) });
+  it('schedules a pod that fits: 8 A100 GPUs land on an A100 node and run', async () => {
+    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace: ns(), body: gpuDeployment('fits', 8, { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB' }) });
     const pod = await eventually(async () => {
       const [p] = (await core.listNamespacedPod({ namespace: ns(), labelSelector: 'app=fits' })).items;
       if (p?.status?.phase !== 'Running') throw new Error(`pod is ${p?.status?.phase}`);

@@ -23,6 +23,8 @@ const fleetPage = PageBlueprint.make({
     path: '/model-hosting',
     title: 'Model Hosting',
     routeRef: rootRouteRef,
+    // The page brings its own Backstage header, shared with the legacy frontend system.
+    noHeader: true,
     loader: () => import('./components/FleetPage').then(m => <m.FleetPage />),
   },
 });

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: type check, unit tests, integration tests against a real local
+# control plane, and end-to-end tests in Chromium. Installs what is missing first.
+. "$(dirname "$0")/setup.sh"
+
+t0=$SECONDS
+phase() { say "$1 ($((SECONDS - t0)) s elapsed)"; }
+
+chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
+if [ ! -x "$chromium" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    phase "installing Debian's chromium for the end-to-end tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; } \
+      || die "could not install chromium with apt-get"
+  else
+    die "Chromium is missing at $chromium. Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH."
+  fi
+fi
+export CHROMIUM_PATH=$chromium
+
+phase "type check"
+yarn tsc
+
+phase "unit tests"
+CI=true yarn test
+
+phase "starting the test cluster"
+export MH_TEST_STATE_DIR=$repo/.local/test-cluster
+MH_CLUSTER=mh-test MH_KUBE_PORT=0 MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh down >/dev/null 2>&1 || true
+trap 'MH_CLUSTER=mh-test MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh down >/dev/null 2>&1 || true' EXIT
+MH_CLUSTER=mh-test MH_KUBE_PORT=0 MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh up >/dev/null
+
+phase "integration tests"
+CI=true yarn workspace integration-tests test:integration
+
+phase "end-to-end tests"
+CI=true yarn test:e2e
+
+phase "all tests passed"
