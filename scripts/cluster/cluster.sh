@@ -84,7 +84,7 @@ up() {
     [ "$port" = 0 ] && port=$(free_port)
     port_in_use "$port" && die "port $port is already in use on 127.0.0.1. Stop what uses it (ss -ltnp 'sport = :$port') or pick another with MH_KUBE_PORT=<port>."
     write_config
-    if kwokctl create cluster --name "$name" --config "$state/$name.kwok.yaml" --dry-run 2>&1 | grep -qi download; then
+    if kwokctl create cluster --name "$name" --config "$state/$name.kwok.yaml" --dry-run 2>&1 | grep -Eqi "download https?:"; then
       die "kwokctl would download something; the local binaries in $K8S_BIN are incomplete. Run scripts/cluster/build.sh."
     fi
     log "starting on 127.0.0.1:$port"
