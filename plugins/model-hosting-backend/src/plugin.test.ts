@@ -31,7 +31,12 @@ describe('modelHostingPlugin', () => {
         }),
       ],
     });
-    const res = await request(server).get('/api/model-hosting/deployments');
+    // The first list fails at once; the cluster is then reported with the reason.
+    let res = await request(server).get('/api/model-hosting/deployments');
+    for (let i = 0; i < 50 && res.body.clusters[0].error?.includes('still loading'); i++) {
+      await new Promise(r => setTimeout(r, 100));
+      res = await request(server).get('/api/model-hosting/deployments');
+    }
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual([]);
     expect(res.body.clusters).toEqual([

@@ -1,10 +1,18 @@
-import type { ModelDeploymentPhase, ModelEngine } from './modelDeployment';
+import type {
+  ModelDeployment,
+  ModelDeploymentPhase,
+  ModelDeploymentSpec,
+  ModelDeploymentStatus,
+  ModelEngine,
+} from './modelDeployment';
 
 /** One row of the fleet view: a ModelDeployment on one cluster. */
 export interface DeploymentSummary {
   cluster: string;
   namespace: string;
   name: string;
+  /** The catalog entity of the deployment's model-server Component. */
+  entityRef: string;
   owner: string;
   engine: ModelEngine;
   model: string;
@@ -13,10 +21,14 @@ export interface DeploymentSummary {
   replicas: number;
   readyReplicas: number;
   gpu: { count: number; resource: string; product?: string };
+  autoscaling?: { enabled: boolean; minReplicas: number; maxReplicas: number };
+  /** Set while a model switch runs. */
+  switch?: ModelDeploymentStatus['switch'];
+  health?: 'healthy' | 'unhealthy' | 'unknown';
   createdAt?: string;
 }
 
-/** Whether the backend could read a cluster, and why not. */
+/** Whether the backend can read a cluster, and why not. */
 export interface ClusterState {
   name: string;
   reachable: boolean;
@@ -27,4 +39,118 @@ export interface ClusterState {
 export interface FleetResponse {
   items: DeploymentSummary[];
   clusters: ClusterState[];
+}
+
+export interface PodInfo {
+  name: string;
+  node?: string;
+  gpuProduct?: string;
+  phase?: string;
+  ready: boolean;
+  restarts: number;
+  model?: string;
+  /** Why the pod is not running, e.g. the scheduler's message. */
+  reason?: string;
+  createdAt?: string;
+}
+
+export interface EventInfo {
+  type?: string;
+  reason?: string;
+  message?: string;
+  object: string;
+  count?: number;
+  lastTimestamp?: string;
+}
+
+export interface HpaInfo {
+  minReplicas?: number;
+  maxReplicas: number;
+  currentReplicas?: number;
+  desiredReplicas?: number;
+  metrics: Array<{ name: string; target?: number; current?: number }>;
+}
+
+/** GET /deployments/:cluster/:namespace/:name */
+export interface DeploymentDetail {
+  summary: DeploymentSummary;
+  resource: ModelDeployment;
+  pods: PodInfo[];
+  events: EventInfo[];
+  hpa?: HpaInfo;
+}
+
+/** GPUs of one extended resource (nvidia.com/gpu, nvidia.com/mig-1g.10gb, …) on one node. */
+export interface GpuResourceUsage {
+  resource: string;
+  allocatable: number;
+  requested: number;
+}
+
+export interface GpuHolder {
+  /** The ModelDeployment holding the GPUs; absent for pods the plugin does not manage. */
+  deployment?: { namespace: string; name: string };
+  pod: string;
+  namespace: string;
+  resource: string;
+  count: number;
+}
+
+export interface NodeCapacity {
+  name: string;
+  product?: string;
+  sharing: 'exclusive' | 'timeSliced' | 'mig' | 'none';
+  ready: boolean;
+  resources: GpuResourceUsage[];
+  holders: GpuHolder[];
+}
+
+export interface PendingPod {
+  deployment?: { namespace: string; name: string };
+  pod: string;
+  namespace: string;
+  requests: Record<string, number>;
+  reason: string;
+}
+
+export interface ClusterCapacity {
+  cluster: string;
+  reachable: boolean;
+  error?: string;
+  nodes: NodeCapacity[];
+  totals: GpuResourceUsage[];
+  pending: PendingPod[];
+}
+
+/** GET /capacity */
+export interface CapacityResponse {
+  clusters: ClusterCapacity[];
+}
+
+/** POST /deployments */
+export interface DeployRequest {
+  cluster: string;
+  namespace: string;
+  name: string;
+  spec: ModelDeploymentSpec;
+}
+
+export interface SwitchRequest {
+  model: ModelDeploymentSpec['model'];
+  strategy?: 'recreate' | 'rolling';
+}
+
+export type AuditOutcome = 'succeeded' | 'rejected' | 'denied' | 'failed';
+
+export interface AuditEntry {
+  id: number;
+  createdAt: string;
+  actor: string;
+  action: 'deploy' | 'scale' | 'switch' | 'restart' | 'delete';
+  cluster: string;
+  namespace: string;
+  name: string;
+  input: unknown;
+  outcome: AuditOutcome;
+  message?: string;
 }

@@ -5,3 +5,6 @@
  */
 export * from './modelDeployment';
 export * from './api';
+export * from './permissions';
+export * from './entityRef';
+export * from './validation';

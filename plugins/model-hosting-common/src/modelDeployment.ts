@@ -18,6 +18,8 @@ export interface ModelDeployment {
     resourceVersion?: string;
     generation?: number;
     creationTimestamp?: string;
+    deletionTimestamp?: string;
+    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string }>;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
   };

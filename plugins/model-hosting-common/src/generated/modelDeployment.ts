@@ -498,6 +498,34 @@ export const modelDeploymentOpenApiSchema = {
             },
           },
         },
+        switch: {
+          type: 'object',
+          description:
+            'A model switch in progress; kept here so that a backend restart loses nothing.',
+          required: ['from', 'to', 'strategy', 'startedAt'],
+          properties: {
+            from: {
+              type: 'string',
+            },
+            to: {
+              type: 'string',
+            },
+            strategy: {
+              type: 'string',
+              enum: ['recreate', 'rolling'],
+            },
+            step: {
+              type: 'string',
+              enum: ['ScalingDown', 'Starting'],
+              description:
+                'recreate: ScalingDown frees the GPUs, Starting runs the new model.',
+            },
+            startedAt: {
+              type: 'string',
+              format: 'date-time',
+            },
+          },
+        },
         lastSwitch: {
           type: 'object',
           properties: {
@@ -506,6 +534,10 @@ export const modelDeploymentOpenApiSchema = {
             },
             to: {
               type: 'string',
+            },
+            strategy: {
+              type: 'string',
+              enum: ['recreate', 'rolling'],
             },
             seconds: {
               type: 'number',
@@ -724,9 +756,23 @@ export interface ModelDeploymentStatus {
     healthy?: boolean;
     message?: string;
   };
+  /**
+   * A model switch in progress; kept here so that a backend restart loses nothing.
+   */
+  switch?: {
+    from: string;
+    to: string;
+    strategy: 'recreate' | 'rolling';
+    /**
+     * recreate: ScalingDown frees the GPUs, Starting runs the new model.
+     */
+    step?: 'ScalingDown' | 'Starting';
+    startedAt: string;
+  };
   lastSwitch?: {
     from?: string;
     to?: string;
+    strategy?: 'recreate' | 'rolling';
     seconds?: number;
     finishedAt?: string;
   };

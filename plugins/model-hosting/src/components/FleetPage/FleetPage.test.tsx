@@ -30,12 +30,12 @@ const fleet: FleetResponse = {
   ],
   items: [
     {
-      cluster: 'gpu-east', namespace: 'ml-serving', name: 'vllm-instruct', owner: 'group:default/ml-platform',
+      cluster: 'gpu-east', namespace: 'ml-serving', name: 'vllm-instruct', entityRef: 'component:default/gpu-east.ml-serving.vllm-instruct', owner: 'group:default/ml-platform',
       engine: 'vllm', model: 'meta-llama/Llama-3.1-8B-Instruct', phase: 'Ready', replicas: 2, readyReplicas: 1,
       gpu: { count: 1, resource: 'nvidia.com/gpu', product: 'NVIDIA-A100-SXM4-80GB' },
     },
     {
-      cluster: 'gpu-east', namespace: 'ml-serving', name: 'iris-classifier', owner: 'group:default/data-science',
+      cluster: 'gpu-east', namespace: 'ml-serving', name: 'iris-classifier', entityRef: 'component:default/gpu-east.ml-serving.iris-classifier', owner: 'group:default/data-science',
       engine: 'http', model: 'iris-classifier', replicas: 2, readyReplicas: 0, gpu: { count: 0, resource: 'nvidia.com/gpu' },
     },
   ],

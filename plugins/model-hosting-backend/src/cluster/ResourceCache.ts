@@ -1,0 +1,265 @@
+import { KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';
+import { LoggerService } from '@backstage/backend-plugin-api';
+
+export type ChangeType = 'add' | 'update' | 'delete';
+export type ChangeListener<T> = (type: ChangeType, obj: T) => void;
+
+export interface ResourceCacheOptions<T> {
+  apiVersion: string;
+  kind: string;
+  /** URL path of the collection, for example /api/v1/pods. */
+  path: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Keeps only what the plugin reads, so the cache stays small; undefined drops the object. */
+  slim: (obj: any) => T | undefined;
+}
+
+/** Anything with Kubernetes object metadata. */
+export type Cached = { metadata?: { name?: string; namespace?: string } };
+
+const key = (o: Cached) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+
+/**
+ * One resource kind of one cluster, mirrored in memory: list, then watch from the list's
+ * resourceVersion; relist on 410 Gone; reconnect with backoff when the API server goes away.
+ */
+export class ResourceCache<T extends Cached> {
+  private readonly objects = new Map<string, T>();
+  private readonly listeners: ChangeListener<T>[] = [];
+  /** Secondary indexes: index name → index value → object keys. */
+  private readonly indexers = new Map<string, (obj: T) => string | undefined>();
+  private readonly indexes = new Map<string, Map<string, Set<string>>>();
+  private readonly api: KubernetesObjectApi;
+  private readonly watcher: Watch;
+  private resourceVersion = '';
+  private abort?: AbortController;
+  private retryTimer?: NodeJS.Timeout;
+  private backoffMs = 500;
+  private stopped = true;
+  synced = false;
+  lastError?: string;
+  /** API requests made, for the benchmark's "requests per call". */
+  requests = 0;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly options: ResourceCacheOptions<T>,
+    private readonly logger: LoggerService,
+  ) {
+    this.api = KubernetesObjectApi.makeApiClient(kubeConfig);
+    this.watcher = new Watch(kubeConfig);
+  }
+
+  get kind() {
+    return this.options.kind;
+  }
+
+  onChange(listener: ChangeListener<T>) {
+    this.listeners.push(listener);
+  }
+
+  /** Adds a secondary index, such as pods by their ModelDeployment. */
+  addIndex(name: string, indexer: (obj: T) => string | undefined) {
+    this.indexers.set(name, indexer);
+    const index = new Map<string, Set<string>>();
+    this.indexes.set(name, index);
+    for (const [k, obj] of this.objects) this.indexAdd(name, k, obj);
+  }
+
+  byIndex(name: string, value: string): T[] {
+    const keys = this.indexes.get(name)?.get(value);
+    if (!keys) return [];
+    return [...keys].map(k => this.objects.get(k)!).filter(Boolean);
+  }
+
+  private indexAdd(name: string, k: string, obj: T) {
+    const value = this.indexers.get(name)!(obj);
+    if (value === undefined) return;
+    const index = this.indexes.get(name)!;
+    if (!index.has(value)) index.set(value, new Set());
+    index.get(value)!.add(k);
+  }
+
+  private indexRemove(k: string, obj: T) {
+    for (const [name, indexer] of this.indexers) {
+      const value = indexer(obj);
+      if (value === undefined) continue;
+      const keys = this.indexes.get(name)!.get(value);
+      keys?.delete(k);
+      if (keys?.size === 0) this.indexes.get(name)!.delete(value);
+    }
+  }
+
+  /** Every object change goes through here, so the indexes stay true. */
+  private put(k: string, obj: T | undefined) {
+    const old = this.objects.get(k);
+    if (old) this.indexRemove(k, old);
+    if (obj) {
+      this.objects.set(k, obj);
+      for (const name of this.indexers.keys()) this.indexAdd(name, k, obj);
+    } else {
+      this.objects.delete(k);
+    }
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.objects.get(`${namespace ?? ''}/${name}`);
+  }
+
+  /**
+   * Write-through after our own write: the API server's answer goes into the cache at once, so the
+   * next reconcile does not act on the state from before it.
+   */
+  upsert(obj: any) {
+    this.onEvent('MODIFIED', obj);
+  }
+
+  list(): T[] {
+    return [...this.objects.values()];
+  }
+
+  start() {
+    if (!this.stopped) return;
+    this.stopped = false;
+    void this.run();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.abort?.abort();
+  }
+
+  private async run() {
+    if (this.stopped) return;
+    try {
+      if (!this.resourceVersion) await this.relist();
+      await this.watch();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private async relist() {
+    const fresh = new Map<string, T>();
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      this.requests++;
+      const page = await this.api.list(
+        this.options.apiVersion, this.options.kind, undefined, undefined, undefined, undefined,
+        this.options.fieldSelector, this.options.labelSelector, 500, continueToken,
+      );
+      for (const item of page.items) {
+        const slim = this.options.slim(item);
+        if (slim) fresh.set(key(item), slim);
+      }
+      continueToken = page.metadata?._continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? '';
+    } while (continueToken);
+    for (const [k, old] of [...this.objects]) {
+      if (!fresh.has(k)) {
+        this.put(k, undefined);
+        this.emit('delete', old);
+      }
+    }
+    for (const [k, obj] of fresh) {
+      const had = this.objects.has(k);
+      this.put(k, obj);
+      this.emit(had ? 'update' : 'add', obj);
+    }
+    this.resourceVersion = resourceVersion;
+    this.synced = true;
+    this.lastError = undefined;
+    this.backoffMs = 500;
+  }
+
+  private async watch() {
+    this.requests++;
+    this.abort = await this.watcher.watch(
+      this.options.path,
+      {
+        resourceVersion: this.resourceVersion,
+        allowWatchBookmarks: true,
+        labelSelector: this.options.labelSelector,
+        fieldSelector: this.options.fieldSelector,
+        // The server ends the watch now and then; we resume from the last resourceVersion.
+        timeoutSeconds: 240 + Math.floor(Math.random() * 120),
+      },
+      (type, obj) => this.onEvent(type, obj),
+      err => {
+        if (this.stopped) return;
+        if (err) this.fail(err);
+        else void this.run();
+      },
+    );
+  }
+
+  private onEvent(type: string, obj: any) {
+    if (type === 'ERROR') {
+      // 410 Gone: our resourceVersion is too old; list again.
+      if (obj?.code === 410) this.resourceVersion = '';
+      return;
+    }
+    if (obj?.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
+    if (type === 'BOOKMARK') return;
+    const k = key(obj);
+    if (type === 'DELETED') {
+      const old = this.objects.get(k);
+      if (old) {
+        this.put(k, undefined);
+        this.emit('delete', old);
+      }
+      return;
+    }
+    const current = this.objects.get(k) as { metadata?: { resourceVersion?: string } } | undefined;
+    if (isOlder(obj?.metadata?.resourceVersion, current?.metadata?.resourceVersion)) return;
+    const slim = this.options.slim(obj);
+    const had = this.objects.has(k);
+    if (!slim) {
+      // No longer of interest (a pod that finished, say): forget it.
+      if (had) {
+        const old = this.objects.get(k)!;
+        this.put(k, undefined);
+        this.emit('delete', old);
+      }
+      return;
+    }
+    this.put(k, slim);
+    this.emit(had ? 'update' : 'add', slim);
+  }
+
+  private fail(e: unknown) {
+    const err = e as { code?: number; statusCode?: number; message?: string };
+    if (err?.code === 410 || err?.statusCode === 410) {
+      this.resourceVersion = '';
+      void this.run();
+      return;
+    }
+    this.lastError = err?.message ?? String(e);
+    this.logger.debug(`${this.options.kind} watch failed, retrying in ${this.backoffMs} ms: ${this.lastError}`);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.run(), this.backoffMs);
+    this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+  }
+
+  private emit(type: ChangeType, obj: T) {
+    for (const listener of this.listeners) {
+      try {
+        listener(type, obj);
+      } catch (e) {
+        this.logger.error(`${this.options.kind} change listener failed: ${e}`);
+      }
+    }
+  }
+}
+
+/**
+ * resourceVersions are opaque, but etcd's are increasing integers: use that, when both are, to
+ * ignore a watch event older than what a write-through already stored.
+ */
+function isOlder(incoming?: string, current?: string): boolean {
+  if (!incoming || !current || !/^\d+$/.test(incoming) || !/^\d+$/.test(current)) return false;
+  return BigInt(incoming) < BigInt(current);
+}

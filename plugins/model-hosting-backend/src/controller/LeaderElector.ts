@@ -1,0 +1,120 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { ConflictError } from '@backstage/errors';
+import { V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import { KubeGateway } from '../cluster/KubeGateway';
+
+export interface LeaderElectionOptions {
+  namespace: string;
+  leaseName: string;
+  identity: string;
+  leaseDurationSeconds: number;
+  renewIntervalMs: number;
+}
+
+/**
+ * One active reconciler per cluster across backend replicas: whoever holds the coordination.k8s.io
+ * Lease reconciles; the others take over when it stops renewing. Optimistic concurrency on the
+ * Lease's resourceVersion makes two replicas never both win.
+ */
+export class LeaderElector {
+  private timer?: NodeJS.Timeout;
+  private leader = false;
+  private lastRenew = 0;
+
+  constructor(
+    private readonly gateway: KubeGateway,
+    private readonly options: LeaderElectionOptions,
+    private readonly onChange: (leader: boolean) => void,
+    private readonly logger: LoggerService,
+  ) {}
+
+  get isLeader() {
+    return this.leader;
+  }
+
+  start() {
+    const tick = async () => {
+      await this.tryAcquireOrRenew();
+      this.timer = setTimeout(tick, this.options.renewIntervalMs);
+    };
+    void tick();
+  }
+
+  /** Stops and hands the Lease over at once, so another replica need not wait for it to expire. */
+  async stop() {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.leader) return;
+    this.set(false);
+    try {
+      const lease = await this.gateway.readLease(this.options.namespace, this.options.leaseName);
+      if (lease?.spec?.holderIdentity === this.options.identity) {
+        lease.spec.holderIdentity = undefined;
+        lease.spec.renewTime = new V1MicroTime(0);
+        if (lease.spec.acquireTime) lease.spec.acquireTime = new V1MicroTime(lease.spec.acquireTime);
+        await this.gateway.replaceLease(lease);
+      }
+    } catch (e) {
+      this.logger.warn(`could not release the reconciler Lease: ${e}`);
+    }
+  }
+
+  private set(leader: boolean) {
+    if (leader === this.leader) return;
+    this.leader = leader;
+    this.onChange(leader);
+  }
+
+  private async tryAcquireOrRenew() {
+    const { namespace, leaseName, identity, leaseDurationSeconds } = this.options;
+    // Lease times are MicroTime: the API server wants six fractional digits.
+    const now = new V1MicroTime();
+    try {
+      const lease = await this.gateway.readLease(namespace, leaseName);
+      if (!lease) {
+        await this.gateway.createLease({
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: leaseName, namespace },
+          spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+        });
+        this.renewed(now);
+        return;
+      }
+      const spec = lease.spec ?? {};
+      const renewedAt = spec.renewTime ? new Date(spec.renewTime as any).getTime() : 0;
+      const expired = renewedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now.getTime();
+      if (spec.holderIdentity === identity) {
+        await this.gateway.replaceLease(
+          withSpec(lease, { ...spec, acquireTime: spec.acquireTime ? new V1MicroTime(spec.acquireTime) : now, renewTime: now, leaseDurationSeconds }),
+        );
+        this.renewed(now);
+      } else if (!spec.holderIdentity || expired) {
+        await this.gateway.replaceLease(
+          withSpec(lease, {
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            acquireTime: now,
+            renewTime: now,
+            leaseTransitions: (spec.leaseTransitions ?? 0) + 1,
+          }),
+        );
+        this.logger.info(`took over the reconciler Lease from ${spec.holderIdentity || 'nobody'}`);
+        this.renewed(now);
+      } else {
+        this.set(false);
+      }
+    } catch (e) {
+      // A conflict means another replica wrote first; anything else: we cannot prove we lead.
+      this.logger.debug(`Lease ${namespace}/${leaseName}: ${e}`);
+      if (e instanceof ConflictError || Date.now() - this.lastRenew > leaseDurationSeconds * 1000) this.set(false);
+    }
+  }
+
+  private renewed(now: V1MicroTime) {
+    this.lastRenew = now.getTime();
+    this.set(true);
+  }
+}
+
+const withSpec = (lease: V1Lease, spec: V1Lease['spec']): V1Lease => ({ ...lease, spec });

@@ -1,0 +1,97 @@
+import { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import {
+  ModelDeployment,
+  ModelDeploymentPhase,
+  ModelDeploymentStatus,
+} from '@internal/backstage-plugin-model-hosting-common';
+import { EngineAdapter } from '../engines';
+import { selectorString } from './plan';
+import { RolloutDecision, settledModel } from './rollout';
+
+type Condition = NonNullable<ModelDeploymentStatus['conditions']>[number];
+
+/** Why pods wait for a node, in the scheduler's words ("0/6 nodes are available: 2 Insufficient nvidia.com/gpu, …"). */
+export function unschedulableReason(pods: V1Pod[]): string | undefined {
+  for (const pod of pods) {
+    const c = pod.status?.conditions?.find(x => x.type === 'PodScheduled');
+    if (c?.status === 'False' && c.reason === 'Unschedulable') return c.message ?? 'no node fits the pod';
+  }
+  return undefined;
+}
+
+function condition(previous: Condition[] | undefined, type: string, ok: boolean, reason: string, message: string, generation: number, now: string): Condition {
+  const status = ok ? 'True' : 'False';
+  const before = previous?.find(c => c.type === type);
+  return {
+    type,
+    status,
+    reason,
+    message,
+    observedGeneration: generation,
+    // The time the status last flipped, as Kubernetes conditions do.
+    lastTransitionTime: before?.status === status && before.lastTransitionTime ? before.lastTransitionTime : now,
+  };
+}
+
+/** Pure: the status the ModelDeployment should show, from what runs and the rollout decision. */
+export function computeStatus(
+  md: ModelDeployment,
+  engine: EngineAdapter,
+  observed: { deployment?: V1Deployment; pods: V1Pod[] },
+  decision: RolloutDecision,
+  now: Date,
+): ModelDeploymentStatus {
+  const at = now.toISOString();
+  const generation = md.metadata.generation ?? 0;
+  const desired = md.spec.replicas ?? 1;
+  const ready = observed.deployment?.status?.readyReplicas ?? 0;
+  const running = observed.deployment?.status?.replicas ?? 0;
+  const pending = unschedulableReason(observed.pods);
+  const progress = observed.deployment?.status?.conditions?.find(c => c.type === 'Progressing');
+  const deadlineExceeded = progress?.status === 'False' && progress.reason === 'ProgressDeadlineExceeded';
+  const previous = md.status?.conditions;
+
+  let phase: ModelDeploymentPhase;
+  if (decision.switch) phase = 'Switching';
+  else if (desired === 0 && running === 0) phase = 'ScaledToZero';
+  else if (deadlineExceeded) phase = 'Failed';
+  else if (ready >= desired && running === desired) phase = 'Ready';
+  else if (pending && ready === 0) phase = 'Pending';
+  // The rollout finished earlier, yet pods are not ready now.
+  else if (progress?.reason === 'NewReplicaSetAvailable' && (observed.deployment?.status?.updatedReplicas ?? 0) === desired) phase = 'Degraded';
+  else phase = 'Deploying';
+
+  const activeModel = decision.switch
+    ? decision.switch.from
+    : settledModel(observed.deployment) ?? md.status?.activeModel ?? (desired === 0 ? md.spec.model.name : undefined);
+
+  const conditions: Condition[] = [
+    condition(previous, 'Ready', phase === 'Ready' || phase === 'ScaledToZero',
+      phase === 'Ready' ? 'AllReplicasReady' : phase,
+      `${ready}/${desired} replicas ready`, generation, at),
+    condition(previous, 'Scheduled', !pending, pending ? 'Unschedulable' : 'Scheduled',
+      pending ?? 'every pod has a node', generation, at),
+    condition(previous, 'Progressing', !deadlineExceeded, deadlineExceeded ? 'ProgressDeadlineExceeded' : progress?.reason ?? 'NewReplicaSetAvailable',
+      progress?.message ?? '', generation, at),
+  ];
+  // Health checks own the Healthy condition; keep it as they left it.
+  const healthy = previous?.find(c => c.type === 'Healthy');
+  if (healthy) conditions.push(healthy);
+
+  const status: ModelDeploymentStatus = {
+    ...md.status,
+    phase,
+    activeModel,
+    replicas: running,
+    readyReplicas: ready,
+    selector: selectorString(md),
+    observedGeneration: generation,
+    endpoint: `http://${md.metadata.name}.${md.metadata.namespace}.svc.cluster.local:${engine.port}`,
+    conditions,
+  };
+  if (decision.completed) status.lastSwitch = decision.completed;
+  if (decision.switch) status.switch = decision.switch;
+  else delete status.switch;
+  if (!status.activeModel) delete status.activeModel;
+  return status;
+}

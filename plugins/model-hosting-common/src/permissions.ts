@@ -1,0 +1,52 @@
+import { createPermission } from '@backstage/plugin-permission-common';
+
+/**
+ * Model-hosting permissions. All but create are resource permissions on the catalog entity of the
+ * deployment (its model-server Component), so policies can allow them conditionally on ownership.
+ */
+const RESOURCE_TYPE = 'catalog-entity';
+
+export const modelDeploymentReadPermission = createPermission({
+  name: 'model-hosting.deployment.read',
+  attributes: { action: 'read' },
+  resourceType: RESOURCE_TYPE,
+});
+
+/** A basic permission: before deployment there is no entity to own. */
+export const modelDeploymentCreatePermission = createPermission({
+  name: 'model-hosting.deployment.create',
+  attributes: { action: 'create' },
+});
+
+export const modelDeploymentScalePermission = createPermission({
+  name: 'model-hosting.deployment.scale',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE,
+});
+
+export const modelDeploymentSwitchPermission = createPermission({
+  name: 'model-hosting.deployment.switch',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE,
+});
+
+export const modelDeploymentRestartPermission = createPermission({
+  name: 'model-hosting.deployment.restart',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE,
+});
+
+export const modelDeploymentDeletePermission = createPermission({
+  name: 'model-hosting.deployment.delete',
+  attributes: { action: 'delete' },
+  resourceType: RESOURCE_TYPE,
+});
+
+export const modelHostingPermissions = [
+  modelDeploymentReadPermission,
+  modelDeploymentCreatePermission,
+  modelDeploymentScalePermission,
+  modelDeploymentSwitchPermission,
+  modelDeploymentRestartPermission,
+  modelDeploymentDeletePermission,
+];
