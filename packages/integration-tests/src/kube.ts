@@ -94,3 +94,34 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 60_000, in
     }
   }
 }
+
+/**
+ * A simulated GPU node of its own for one test file, so tests do not compete for capacity.
+ * Returns its product label; the node is deleted after the file's tests.
+ */
+export function useGpuNode(name: string, resource: string, count: number): { product: string } {
+  const product = `TEST-${name.toUpperCase()}`;
+  beforeAll(async () => {
+    const core = adminKubeConfig().makeApiClient(CoreV1Api);
+    const resources = { cpu: '64', memory: '256Gi', pods: '110', [resource]: String(count) };
+    await core.createNode({
+      body: {
+        metadata: {
+          name,
+          annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+          labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'nvidia.com/gpu.product': product, 'nvidia.com/gpu.present': 'true' },
+        },
+        spec: { taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] },
+        status: { capacity: resources, allocatable: resources },
+      },
+    });
+    await eventually(async () => {
+      const node = await core.readNode({ name });
+      if (node.status?.conditions?.find(c => c.type === 'Ready')?.status !== 'True') throw new Error('node not ready');
+    });
+  });
+  afterAll(async () => {
+    await adminKubeConfig().makeApiClient(CoreV1Api).deleteNode({ name }).catch(() => undefined);
+  });
+  return { product };
+}
