@@ -19,5 +19,13 @@ export interface Config {
     }>;
     /** Milliseconds to wait for a cluster's API server before reporting it unreachable. Default 10000. */
     requestTimeoutMs?: number;
+    reconciler?: {
+      /** Run the ModelDeployment reconciler in this backend. Default true. */
+      enabled?: boolean;
+      /** Namespace of the coordination.k8s.io Lease that elects one active reconciler per cluster. Default model-hosting. */
+      leaseNamespace?: string;
+      /** Seconds a Lease holder stays leader without renewing; another replica takes over after that. Default 15. */
+      leaseDurationSeconds?: number;
+    };
   };
 }

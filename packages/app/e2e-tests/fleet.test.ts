@@ -10,7 +10,8 @@ test('a guest signs in, follows the sidebar to Model Hosting and sees the exampl
   const rows = page.getByRole('table').getByRole('row');
   const row = (name: string) => rows.filter({ has: page.getByRole('cell', { name, exact: true }) }).first();
   await expect(row('ollama-chat')).toContainText('1 × Tesla-T4-SHARED');
-  await expect(row('ollama-chat')).toContainText('0 / 3');
+  await expect(row('ollama-chat')).toContainText('3 / 3');
+  await expect(row('ollama-chat')).toContainText('Ready');
   await expect(row('vllm-instruct')).toContainText('meta-llama/Llama-3.1-8B-Instruct');
   await expect(row('vllm-instruct')).toContainText('1 × NVIDIA-A100-SXM4-80GB');
   await expect(row('vllm-instruct')).toContainText('local / ml-serving');

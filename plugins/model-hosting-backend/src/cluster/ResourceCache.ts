@@ -241,6 +241,7 @@ export class ResourceCache<T extends Cached> {
     this.logger.debug(`${this.options.kind} watch failed, retrying in ${this.backoffMs} ms: ${this.lastError}`);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.run(), this.backoffMs);
+    this.retryTimer.unref?.();
     this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
   }
 

@@ -36,6 +36,7 @@ export class LeaderElector {
     const tick = async () => {
       await this.tryAcquireOrRenew();
       this.timer = setTimeout(tick, this.options.renewIntervalMs);
+      this.timer.unref?.();
     };
     void tick();
   }

@@ -60,6 +60,7 @@ export class Reconciler {
     if (active) {
       this.enqueueAll();
       this.resyncTimer = setInterval(() => this.enqueueAll(), RESYNC_MS);
+      this.resyncTimer.unref?.();
     }
   }
 
