@@ -7,7 +7,8 @@
 #   cluster.sh status                           print whether it runs and where its kubeconfig is
 #
 # Environment: MH_CLUSTER (name, default model-hosting), MH_KUBE_PORT (apiserver port, default 36443;
-# 0 picks a free one), MH_STATE_DIR (default <repo>/.local). The kubeconfig goes to
+# 0 picks a free one), MH_STATE_DIR (default <repo>/.local), MH_DISABLE_QPS_LIMITS=1 (lift the
+# controllers' API rate limits, for benchmarks). The kubeconfig goes to
 # $MH_STATE_DIR/<name>.kubeconfig (admin), and $MH_STATE_DIR/<name>.app-config.yaml holds a Backstage
 # cluster entry that authenticates as the backend's ServiceAccount from k8s/rbac (least privilege).
 # Nothing is downloaded: binaries come from build.sh's cache.
@@ -72,6 +73,15 @@ options:
   metricsServerBinary: $K8S_BIN/metrics-server
   enableMetricsServer: true
   quietPull: true
+  disableQPSLimits: $([ -n "${MH_DISABLE_QPS_LIMITS:-}" ] && echo true || echo false)
+# Room for thousands of Services and pods (the defaults are /24: 254 addresses).
+componentsPatches:
+  - name: kube-apiserver
+    extraArgs:
+      - { key: service-cluster-ip-range, value: 10.96.0.0/16 }
+  - name: kwok-controller
+    extraArgs:
+      - { key: cidr, value: 10.244.0.1/16 }
 EOF
 }
 

@@ -116,6 +116,13 @@ export class ClusterCache {
     return this.all.find(c => c.lastError)?.lastError;
   }
 
+  /** How many objects each resource cache holds. */
+  get counts(): Record<string, number> {
+    return Object.fromEntries(
+      Object.entries(this).filter(([, v]) => v instanceof ResourceCache).map(([k, v]) => [k, (v as ResourceCache<any>).list().length]),
+    );
+  }
+
   get requests(): number {
     return this.all.reduce((n, c) => n + c.requests, 0);
   }

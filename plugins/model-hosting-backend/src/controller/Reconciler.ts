@@ -108,6 +108,7 @@ export class Reconciler {
         }
         const attempt = (this.retries.get(key) ?? 0) + 1;
         this.retries.set(key, attempt);
+        if (attempt === 1) await this.reportFailure(key, e);
         const delay = Math.min(500 * 2 ** attempt, 30_000);
         this.logger.warn(`reconcile of ${key} failed (attempt ${attempt}, retry in ${delay} ms): ${e}`);
         setTimeout(() => this.enqueue(key), delay).unref?.();
@@ -158,6 +159,21 @@ export class Reconciler {
       this.cache.modelDeployments.upsert(await this.gateway.patchStatus(namespace, name, patch, md.metadata.resourceVersion));
     }
     await this.recordEvents(md, decision, status);
+  }
+
+  /** Shows why the cluster does not match the spec on the resource itself (kubectl describe, the UI). */
+  private async reportFailure(key: string, error: unknown) {
+    const [namespace, name] = key.split('/');
+    const md = this.cache.modelDeployments.get(namespace, name);
+    if (!md) return;
+    const message = error instanceof Error ? error.message : String(error);
+    const conditions = [
+      ...(md.status?.conditions ?? []).filter(c => c.type !== 'Reconciled'),
+      { type: 'Reconciled', status: 'False' as const, reason: 'ApplyFailed', message, lastTransitionTime: this.now().toISOString(), observedGeneration: md.metadata.generation },
+    ];
+    await this.gateway
+      .patchStatus(namespace, name, { ...md.status, conditions })
+      .catch(e => this.logger.debug(`could not report the failure on ${key}: ${e}`));
   }
 
   /** Server-side apply, skipped when the cached object already carries the same plan. */

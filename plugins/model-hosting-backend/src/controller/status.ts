@@ -74,6 +74,7 @@ export function computeStatus(
     condition(previous, 'Progressing', !deadlineExceeded, deadlineExceeded ? 'ProgressDeadlineExceeded' : progress?.reason ?? 'NewReplicaSetAvailable',
       progress?.message ?? '', generation, at),
   ];
+  conditions.push(condition(previous, 'Reconciled', true, 'Applied', 'the cluster matches the spec', generation, at));
   // Health checks own the Healthy condition; keep it as they left it.
   const healthy = previous?.find(c => c.type === 'Healthy');
   if (healthy) conditions.push(healthy);

@@ -81,6 +81,22 @@ export class FleetService {
     };
   }
 
+  /** What the plugin holds and has asked of the API servers: for operators and the benchmark. */
+  stats() {
+    return {
+      memory: process.memoryUsage(),
+      clusters: this.clusters.all().map(c => ({
+        name: c.name,
+        synced: c.cache.synced,
+        error: c.cache.error,
+        objects: c.cache.counts,
+        apiRequests: c.cache.requests + c.gateway.requests,
+        activeReconciler: c.reconciler.isActive,
+        reconcilePasses: c.reconciler.passes,
+      })),
+    };
+  }
+
   capacity(): CapacityResponse {
     return {
       clusters: this.clusters.all().map(({ name, cache }) =>

@@ -62,6 +62,11 @@ export async function createRouter({ httpAuth, fleet, actions, audit }: RouterOp
     res.json(await actions.delete(refOf(req), await credentials(req)));
   });
 
+  router.get('/stats', async (req, res) => {
+    await credentials(req);
+    res.json(fleet.stats());
+  });
+
   router.get('/audit', async (req, res) => {
     await credentials(req);
     const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
