@@ -112,10 +112,10 @@ try {
   const calls = 200;
   for (let i = 0; i < calls; i++) fleetTimes.push((await timed(() => backend.call('GET', '/api/model-hosting/deployments'))).ms);
   const requestsAfter = (await stats()).clusters[0].apiRequests;
-  const reconcileRequests = 0; // nothing changes during the measurement, so the reconciler is idle
-  const perCall = (requestsAfter - requestsBefore - reconcileRequests) / calls;
+  // Lists, watches and writes: what a fleet call could cause. Lease renewals run on their own clock.
+  const perCall = (requestsAfter.listsAndWatches - requestsBefore.listsAndWatches + requestsAfter.writes - requestsBefore.writes) / calls;
   report(`${summary(`fleet status (${N} deployments)`, fleetTimes)} (target p99 <= 50 ms)`, percentile(fleetTimes, 99) <= 50);
-  report(`Kubernetes requests per fleet call: ${perCall} (target 0)`, perCall === 0);
+  report(`Kubernetes requests per fleet call: ${perCall} (target 0; ${requestsAfter.lease - requestsBefore.lease} Lease renewals ran meanwhile)`, perCall === 0);
 
   // 5. One deployment's objects: ours vs Backstage's Kubernetes plugin, same cluster, same entity.
   for (let i = 0; i < 60; i++) {
@@ -158,37 +158,47 @@ try {
   abort.abort();
   report(`${summary('reconcile reaction (spec change -> Deployment updated, seen by a watch)', reactions)} (target p99 <= 500 ms)`, percentile(reactions, 99) <= 500);
 
-  // 7. Switch overhead: time the controller adds beyond the cluster's own pod lifecycle.
+  // 7. Switch overhead: what the plugin adds to a recreate switch, beyond the cluster's own work
+  // (ReplicaSet controller, pod termination, scheduling, readiness): its reaction to the spec
+  // change, its start of the new model once the old pods are gone, its status once new pods are ready.
   const switchName = 'md-1';
-  const events = [];
-  const podWatch = await watcher.watch(`/api/v1/namespaces/${ns}/pods`, { labelSelector: `app.kubernetes.io/instance=${switchName}` }, (type, pod) => {
-    const readyCond = pod.status?.conditions?.find(c => c.type === 'Ready')?.status === 'True';
-    events.push({ t: performance.now(), type, name: pod.metadata.name, model: pod.metadata.annotations?.['modelhosting.io/model'], ready: readyCond, terminating: !!pod.metadata.deletionTimestamp });
-  }, () => {});
+  const seenAt = [];
+  const mark = (what, t = performance.now()) => seenAt.push({ what, t });
+  const find = what => seenAt.find(e => e.what === what)?.t;
+  const watches = await Promise.all([
+    watcher.watch(`/api/v1/namespaces/${ns}/pods`, { labelSelector: `app.kubernetes.io/instance=${switchName}` }, (type, pod) => {
+      const model = pod.metadata.annotations?.['modelhosting.io/model'];
+      if (type === 'DELETED') mark(`gone:${model}`);
+      if (pod.status?.conditions?.find(c => c.type === 'Ready')?.status === 'True' && !pod.metadata.deletionTimestamp) mark(`ready:${model}`);
+    }, () => {}),
+    watcher.watch(`/apis/apps/v1/namespaces/${ns}/deployments`, { fieldSelector: `metadata.name=${switchName}` }, (_type, d) => {
+      if (d.spec.replicas === 0) mark('scaledDown');
+      mark(`applied:${d.spec.template.metadata.annotations?.['modelhosting.io/model']}`);
+    }, () => {}),
+    watcher.watch(`/apis/modelhosting.io/v1alpha1/namespaces/${ns}/modeldeployments`, { fieldSelector: `metadata.name=${switchName}` }, (_type, m) => {
+      if (m.status?.lastSwitch?.to && !m.status.switch) mark(`done:${m.status.lastSwitch.to}`);
+    }, () => {}),
+  ]);
   const overheads = [];
   const totals = [];
+  let from = (await backend.call('GET', `/api/model-hosting/deployments/local/${ns}/${switchName}`)).summary.activeModel;
   for (let i = 0; i < 10; i++) {
     const to = `switched-${i}`;
-    events.length = 0;
+    seenAt.length = 0;
     const t0 = performance.now();
     await custom.patchNamespacedCustomObject({ ...md, namespace: ns, name: switchName, body: { spec: { model: { name: to } } } }, mergePatch);
-    let done;
-    for (;;) {
-      const d = await backend.call('GET', `/api/model-hosting/deployments/local/${ns}/${switchName}`);
-      if (d.resource.status?.lastSwitch?.to === to && d.summary.phase === 'Ready') { done = performance.now(); break; }
-      await sleep(5);
-    }
-    const firstTerminating = events.find(e => e.terminating || e.type === 'DELETED')?.t;
-    const oldGone = events.filter(e => e.type === 'DELETED').pop()?.t;
-    const newCreated = events.find(e => e.type === 'ADDED' && e.model === to)?.t;
-    const newReady = events.find(e => e.model === to && e.ready)?.t;
-    if ([firstTerminating, oldGone, newCreated, newReady].some(x => x === undefined)) throw new Error(`missing pod events for switch ${i}`);
-    overheads.push((firstTerminating - t0) + Math.max(0, newCreated - oldGone) + Math.max(0, done - newReady));
+    while (!find(`done:${to}`)) await sleep(2);
+    const [scaledDown, oldGone, applied, newReady, done] = [find('scaledDown'), find(`gone:${from}`), find(`applied:${to}`), find(`ready:${to}`), find(`done:${to}`)];
+    if ([scaledDown, oldGone, applied, newReady].some(x => x === undefined)) throw new Error(`switch ${i}: missing events ${JSON.stringify(seenAt)}`);
+    const parts = [scaledDown - t0, Math.max(0, applied - oldGone), Math.max(0, done - newReady)];
+    overheads.push(parts.reduce((a, b) => a + b, 0));
     totals.push(done - t0);
+    console.log(`  switch ${i}: total ${fmt(done - t0)}; plugin: react ${fmt(parts[0])}, start new ${fmt(parts[1])}, report ${fmt(parts[2])}`);
+    from = to;
   }
-  podWatch.abort();
-  report(summary('switch, request to Ready on the new model (recreate)', totals));
-  report(`${summary('switch overhead beyond pod termination and readiness', overheads)} (target <= 1000 ms)`, percentile(overheads, 99) <= 1000);
+  watches.forEach(w => w.abort());
+  report(summary('switch, request to done (recreate, one replica)', totals));
+  report(`${summary('switch overhead added by the plugin (reaction, start of the new model, status)', overheads)} (target <= 1000 ms)`, percentile(overheads, 99) <= 1000);
 } finally {
   backend.stop();
 }

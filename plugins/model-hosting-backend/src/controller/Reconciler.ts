@@ -193,7 +193,8 @@ export class Reconciler {
     if (decision.completed) {
       events.push(['Normal', 'SwitchCompleted', `Switched from ${decision.completed.from} to ${decision.completed.to} in ${decision.completed.seconds} s`]);
     }
-    if (md.status?.phase !== status.phase) {
+    // Transitions worth a line in `kubectl describe`; Deploying and Switching are covered by the action's own events.
+    if (md.status?.phase !== status.phase && status.phase !== 'Deploying' && status.phase !== 'Switching') {
       const scheduled = status.conditions?.find(c => c.type === 'Scheduled');
       const detail = status.phase === 'Pending' ? scheduled?.message : `${status.readyReplicas}/${md.spec.replicas ?? 1} replicas ready`;
       events.push([status.phase === 'Failed' || status.phase === 'Pending' ? 'Warning' : 'Normal', status.phase!, detail ?? '']);

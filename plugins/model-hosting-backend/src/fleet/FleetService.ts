@@ -90,7 +90,7 @@ export class FleetService {
         synced: c.cache.synced,
         error: c.cache.error,
         objects: c.cache.counts,
-        apiRequests: c.cache.requests + c.gateway.requests,
+        apiRequests: { listsAndWatches: c.cache.requests, writes: c.gateway.requests, lease: c.gateway.leaseRequests },
         activeReconciler: c.reconciler.isActive,
         reconcilePasses: c.reconciler.passes,
       })),
