@@ -16,6 +16,6 @@ test('a guest signs in, follows the sidebar to Model Hosting and sees the exampl
   await expect(row('vllm-instruct')).toContainText('1 × NVIDIA-A100-SXM4-80GB');
   await expect(row('vllm-instruct')).toContainText('local / ml-serving');
   await expect(row('iris-classifier')).toContainText('CPU only');
-  await expect(page.getByText('Model servers (3)')).toBeVisible();
+  await expect(page.getByText(/Model servers \(\d+\)/)).toBeVisible();
   await screenshot(page, 'fleet');
 });

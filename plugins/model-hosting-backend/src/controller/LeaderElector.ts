@@ -20,6 +20,8 @@ export class LeaderElector {
   private timer?: NodeJS.Timeout;
   private leader = false;
   private lastRenew = 0;
+  private stopped = false;
+  private round?: Promise<void>;
 
   constructor(
     private readonly gateway: KubeGateway,
@@ -33,8 +35,12 @@ export class LeaderElector {
   }
 
   start() {
+    this.stopped = false;
     const tick = async () => {
-      await this.tryAcquireOrRenew();
+      this.round = this.tryAcquireOrRenew();
+      await this.round;
+      // stop() may have run while this round awaited the API server: do not re-arm then.
+      if (this.stopped) return;
       this.timer = setTimeout(tick, this.options.renewIntervalMs);
       this.timer.unref?.();
     };
@@ -43,10 +49,14 @@ export class LeaderElector {
 
   /** Stops and hands the Lease over at once, so another replica need not wait for it to expire. */
   async stop() {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (!this.leader) return;
+    // A round in flight may just have taken the Lease: let it finish, then hand the Lease over.
+    await this.round;
+    const wasLeader = this.leader;
     this.set(false);
+    if (!wasLeader && !this.lastRenew) return;
     try {
       const lease = await this.gateway.readLease(this.options.namespace, this.options.leaseName);
       if (lease?.spec?.holderIdentity === this.options.identity) {
@@ -114,7 +124,7 @@ export class LeaderElector {
 
   private renewed(now: V1MicroTime) {
     this.lastRenew = now.getTime();
-    this.set(true);
+    if (!this.stopped) this.set(true);
   }
 }
 
