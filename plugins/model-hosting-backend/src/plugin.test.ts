@@ -4,14 +4,15 @@ import { modelHostingPlugin } from './plugin';
 
 describe('modelHostingPlugin', () => {
   it('serves an empty fleet when no cluster is configured', async () => {
-    const { server } = await startTestBackend({ features: [modelHostingPlugin] });
-    const res = await request(server).get('/api/model-hosting/deployments');
+    const backend = await startTestBackend({ features: [modelHostingPlugin] });
+    const res = await request(backend.server).get('/api/model-hosting/deployments');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ items: [], clusters: [] });
+    await backend.stop();
   });
 
   it('reports a cluster that is down instead of failing the whole fleet', async () => {
-    const { server } = await startTestBackend({
+    const backend = await startTestBackend({
       features: [
         modelHostingPlugin,
         mockServices.rootConfig.factory({
@@ -32,6 +33,7 @@ describe('modelHostingPlugin', () => {
       ],
     });
     // The first list fails at once; the cluster is then reported with the reason.
+    const { server } = backend;
     let res = await request(server).get('/api/model-hosting/deployments');
     for (let i = 0; i < 50 && res.body.clusters[0].error?.includes('still loading'); i++) {
       await new Promise(r => setTimeout(r, 100));
@@ -42,6 +44,7 @@ describe('modelHostingPlugin', () => {
     expect(res.body.clusters).toEqual([
       { name: 'down', reachable: false, error: expect.stringContaining("Cluster 'down' is unreachable") },
     ]);
+    await backend.stop();
   });
 
   it('refuses a configuration that names a cluster twice', async () => {
