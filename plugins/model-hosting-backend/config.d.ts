@@ -19,6 +19,10 @@ export interface Config {
     }>;
     /** Milliseconds to wait for a cluster's API server before reporting it unreachable. Default 10000. */
     requestTimeoutMs?: number;
+    catalog?: {
+      /** Minutes between full resyncs of the model-hosting entities into the catalog. Default 10. */
+      resyncMinutes?: number;
+    };
     reconciler?: {
       /** Run the ModelDeployment reconciler in this backend. Default true. */
       enabled?: boolean;

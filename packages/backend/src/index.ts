@@ -19,5 +19,7 @@ backend.add(import('./permissionPolicy'));
 backend.add(import('@backstage/plugin-kubernetes-backend'));
 
 backend.add(import('@internal/backstage-plugin-model-hosting-backend'));
+backend.add(import('@internal/backstage-plugin-model-hosting-backend/catalog'));
+backend.add(import('@internal/backstage-plugin-model-hosting-backend/scaffolder'));
 
 backend.start();

@@ -1,8 +1,7 @@
 import { ConfigReader } from '@backstage/config';
 import { mockServices } from '@backstage/backend-test-utils';
 import { CoordinationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { readClusters } from '@internal/backstage-plugin-model-hosting-backend/src/cluster/clusterConfig';
-import { ClusterManager } from '@internal/backstage-plugin-model-hosting-backend/src/cluster/ClusterManager';
+import { ClusterManager, readClusters } from '@internal/backstage-plugin-model-hosting-backend';
 import { path, startModelHosting, testAppConfig, waitForDeployment } from './backend';
 import { adminKubeConfig, eventually, useGpuNode, useNamespace } from './kube';
 

@@ -42,10 +42,18 @@ export class DeploymentActions {
     private readonly logger: LoggerService,
   ) {}
 
-  /** Creates a ModelDeployment. Repeating the same request is a no-op; a different one for an existing name is a 409. */
-  async deploy(request: DeployRequest, credentials: BackstageCredentials): Promise<{ resource: ModelDeployment; created: boolean }> {
+  /**
+   * Creates a ModelDeployment. Repeating the same request is a no-op; a different one for an
+   * existing name is a 409. With dryRun, every check runs (the API server's included) and nothing
+   * is created or audited.
+   */
+  async deploy(
+    request: DeployRequest,
+    credentials: BackstageCredentials,
+    options: { dryRun?: boolean } = {},
+  ): Promise<{ resource: ModelDeployment; created: boolean }> {
     const ref = { cluster: String(request?.cluster ?? ''), namespace: String(request?.namespace ?? ''), name: String(request?.name ?? '') };
-    return this.audited('deploy', ref, request, credentials, async () => {
+    const run = async () => {
       if (!request || typeof request !== 'object') throw new InputError('The body must be a JSON object with cluster, namespace, name and spec');
       const problems = [
         typeof request.cluster === 'string' && request.cluster ? undefined : 'cluster is required',
@@ -73,11 +81,14 @@ export class DeploymentActions {
         throw new ConflictError(`ModelDeployment ${ref.namespace}/${ref.name} already exists on cluster ${ref.cluster} with a different spec`);
       }
       // The API server's dry run checks the CRD's cross-field rules; only then is anything created.
-      await cluster.gateway.createModelDeployment(md, true);
+      const checked = await cluster.gateway.createModelDeployment(md, true);
+      if (options.dryRun) return { resource: checked, created: false };
       const resource = await cluster.gateway.createModelDeployment(md);
+      cluster.cache.modelDeployments.upsert(resource);
       await this.event(cluster, resource, 'Deployed', `Deployed ${md.spec.engine} model ${md.spec.model.name} by ${actorOf(credentials)}`);
       return { resource, created: true };
-    });
+    };
+    return options.dryRun ? run() : this.audited('deploy', ref, request, credentials, run);
   }
 
   async scale(ref: DeploymentRef, body: { replicas?: unknown }, credentials: BackstageCredentials) {

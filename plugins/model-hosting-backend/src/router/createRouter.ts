@@ -41,7 +41,8 @@ export async function createRouter({ httpAuth, fleet, actions, audit }: RouterOp
   });
 
   router.post('/deployments', async (req, res) => {
-    const { resource, created } = await actions.deploy(req.body, await credentials(req));
+    const dryRun = req.query.dryRun === 'true';
+    const { resource, created } = await actions.deploy(req.body, await credentials(req), { dryRun });
     res.status(created ? 201 : 200).json(resource);
   });
 

@@ -1,0 +1,1 @@
+export { catalogModuleModelHosting as default } from './module';

@@ -1,0 +1,1 @@
+export { scaffolderModuleModelHosting as default } from './module';
