@@ -11,7 +11,7 @@ const input = { cluster: 'local', namespace: 'ml', name: 'chat', spec, waitForRe
 function fakeClient(phases: string[] = ['Ready']) {
   let i = 0;
   return {
-    deploy: jest.fn(async () => ({})),
+    deploy: jest.fn(async (_request: unknown, _credentials: unknown, _dryRun: boolean) => ({})),
     get: jest.fn(async () => {
       const phase = phases[Math.min(i++, phases.length - 1)];
       return {
