@@ -3,6 +3,14 @@
  *
  * @packageDocumentation
  */
-export { modelHostingPlugin, ModelHostingPage } from './plugin';
+export {
+  modelHostingPlugin,
+  ModelHostingPage,
+  EntityModelServerContent,
+  EntityModelServerCard,
+  ModelHostingClusterPickerFieldExtension,
+  ModelHostingGpuProductPickerFieldExtension,
+} from './plugin';
+export { isModelServer } from './components/EntityContent/ModelServerEntityContent';
 export { modelHostingApiRef, ModelHostingClient } from './api';
 export type { ModelHostingApi } from './api';

@@ -1,9 +1,23 @@
 import { createApiRef } from '@backstage/core-plugin-api';
-import { FleetResponse } from '@internal/backstage-plugin-model-hosting-common';
+import {
+  AuditEntry,
+  CapacityResponse,
+  DeploymentDetail,
+  DeploymentRef,
+  FleetResponse,
+  SwitchRequest,
+} from '@internal/backstage-plugin-model-hosting-common';
 
 /** The model-hosting backend, as the frontend sees it. */
 export interface ModelHostingApi {
   listDeployments(): Promise<FleetResponse>;
+  getDeployment(ref: DeploymentRef): Promise<DeploymentDetail>;
+  getCapacity(): Promise<CapacityResponse>;
+  scale(ref: DeploymentRef, replicas: number): Promise<void>;
+  switchModel(ref: DeploymentRef, request: SwitchRequest): Promise<void>;
+  restart(ref: DeploymentRef): Promise<void>;
+  delete(ref: DeploymentRef): Promise<void>;
+  getAudit(ref: DeploymentRef, limit?: number): Promise<AuditEntry[]>;
 }
 
 export const modelHostingApiRef = createApiRef<ModelHostingApi>({

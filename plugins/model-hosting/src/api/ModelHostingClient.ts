@@ -1,7 +1,17 @@
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
-import { FleetResponse } from '@internal/backstage-plugin-model-hosting-common';
+import {
+  AuditEntry,
+  CapacityResponse,
+  DeploymentDetail,
+  DeploymentRef,
+  FleetResponse,
+  SwitchRequest,
+} from '@internal/backstage-plugin-model-hosting-common';
 import { ModelHostingApi } from './ModelHostingApi';
+
+const refPath = ({ cluster, namespace, name }: DeploymentRef) =>
+  `/deployments/${encodeURIComponent(cluster)}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
 
 export class ModelHostingClient implements ModelHostingApi {
   constructor(
@@ -9,12 +19,45 @@ export class ModelHostingClient implements ModelHostingApi {
   ) {}
 
   listDeployments(): Promise<FleetResponse> {
-    return this.get('/deployments');
+    return this.request('GET', '/deployments');
   }
 
-  private async get<T>(path: string): Promise<T> {
+  getDeployment(ref: DeploymentRef): Promise<DeploymentDetail> {
+    return this.request('GET', refPath(ref));
+  }
+
+  getCapacity(): Promise<CapacityResponse> {
+    return this.request('GET', '/capacity');
+  }
+
+  async scale(ref: DeploymentRef, replicas: number): Promise<void> {
+    await this.request('POST', `${refPath(ref)}/scale`, { replicas });
+  }
+
+  async switchModel(ref: DeploymentRef, request: SwitchRequest): Promise<void> {
+    await this.request('POST', `${refPath(ref)}/switch`, request);
+  }
+
+  async restart(ref: DeploymentRef): Promise<void> {
+    await this.request('POST', `${refPath(ref)}/restart`);
+  }
+
+  async delete(ref: DeploymentRef): Promise<void> {
+    await this.request('DELETE', refPath(ref));
+  }
+
+  async getAudit(ref: DeploymentRef, limit = 20): Promise<AuditEntry[]> {
+    const q = new URLSearchParams({ cluster: ref.cluster, namespace: ref.namespace, name: ref.name, limit: String(limit) });
+    return (await this.request<{ items: AuditEntry[] }>('GET', `/audit?${q}`)).items;
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const base = await this.deps.discoveryApi.getBaseUrl('model-hosting');
-    const response = await this.deps.fetchApi.fetch(`${base}${path}`);
+    const response = await this.deps.fetchApi.fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (!response.ok) throw await ResponseError.fromResponse(response);
     return (await response.json()) as T;
   }

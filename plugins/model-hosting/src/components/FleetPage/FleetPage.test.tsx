@@ -1,14 +1,17 @@
 import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { registerMswTestHooks, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { FleetResponse } from '@internal/backstage-plugin-model-hosting-common';
-import { screen } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { modelHostingApiRef, ModelHostingClient } from '../../api';
 import { FleetPage } from './FleetPage';
+import { capacity, fleet } from '../../testing/fixtures';
+import userEvent from '@testing-library/user-event';
+import { entityRouteRef } from '@backstage/plugin-catalog-react';
 
 const server = setupServer();
 registerMswTestHooks(server);
+beforeEach(() => server.use(http.get('http://backend.test/api/model-hosting/capacity', () => HttpResponse.json(capacity))));
 
 const base = 'http://backend.test/api/model-hosting';
 const client = new ModelHostingClient({
@@ -21,25 +24,8 @@ const renderPage = () =>
     <TestApiProvider apis={[[modelHostingApiRef, client], [discoveryApiRef, {}], [fetchApiRef, {}]]}>
       <FleetPage />
     </TestApiProvider>,
+    { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
   );
-
-const fleet: FleetResponse = {
-  clusters: [
-    { name: 'gpu-east', reachable: true },
-    { name: 'gpu-west', reachable: false, error: "Cluster 'gpu-west' is unreachable: connect ECONNREFUSED" },
-  ],
-  items: [
-    {
-      cluster: 'gpu-east', namespace: 'ml-serving', name: 'vllm-instruct', entityRef: 'component:default/gpu-east.ml-serving.vllm-instruct', owner: 'group:default/ml-platform',
-      engine: 'vllm', model: 'meta-llama/Llama-3.1-8B-Instruct', phase: 'Ready', replicas: 2, readyReplicas: 1,
-      gpu: { count: 1, resource: 'nvidia.com/gpu', product: 'NVIDIA-A100-SXM4-80GB' },
-    },
-    {
-      cluster: 'gpu-east', namespace: 'ml-serving', name: 'iris-classifier', entityRef: 'component:default/gpu-east.ml-serving.iris-classifier', owner: 'group:default/data-science',
-      engine: 'http', model: 'iris-classifier', replicas: 2, readyReplicas: 0, gpu: { count: 0, resource: 'nvidia.com/gpu' },
-    },
-  ],
-};
 
 describe('FleetPage', () => {
   it('lists model servers with engine, model, phase, replicas and GPUs, and flags unreachable clusters', async () => {
@@ -75,5 +61,38 @@ describe('FleetPage', () => {
     );
     await renderPage();
     expect((await screen.findAllByText(/boom from backend/))[0]).toBeInTheDocument();
+  });
+
+  it('filters by engine, and keeps the filter when the data refreshes', async () => {
+    let calls = 0;
+    server.use(http.get(`${base}/deployments`, () => {
+      calls++;
+      return HttpResponse.json(fleet);
+    }));
+    await renderPage();
+    expect(await screen.findByText('vllm-instruct')).toBeInTheDocument();
+    await userEvent.click(within(screen.getByRole('group', { name: 'Filters' })).getByRole('button', { name: /Engine/ }));
+    await userEvent.click(await screen.findByRole('option', { name: 'http' }));
+    expect(await screen.findByText('Model servers (1)')).toBeInTheDocument();
+    expect(screen.queryByText('vllm-instruct')).not.toBeInTheDocument();
+    const before = calls;
+    await waitFor(() => expect(calls).toBeGreaterThan(before), { timeout: 8000 });
+    expect(screen.getByText('Model servers (1)')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'iris-classifier' })).toBeInTheDocument();
+  }, 15_000);
+
+  it('shows GPUs per node, who holds them, MIG and time-sliced distinctly, and pods waiting for GPUs', async () => {
+    server.use(http.get(`${base}/deployments`, () => HttpResponse.json(fleet)));
+    await renderPage();
+    await userEvent.click(await screen.findByRole('tab', { name: 'GPUs' }));
+    expect(await screen.findByText('GPUs on gpu-east')).toBeInTheDocument();
+    expect(screen.getByText('gpu: 8 of 8 requested')).toBeInTheDocument();
+    expect(screen.getByText('Time-sliced')).toBeInTheDocument();
+    expect(screen.getByText('MIG')).toBeInTheDocument();
+    expect(screen.getAllByText('mig-1g.10gb: 1 of 7 requested')).toHaveLength(2); // cluster total and its node
+    expect(screen.getByText(/ml-serving\/vllm-instruct: 8 × gpu/)).toBeInTheDocument();
+    expect(screen.getByText(/team-x\/other \(not managed\)/)).toBeInTheDocument();
+    expect(screen.getByText(/1 pod\(s\) waiting for GPUs/)).toBeInTheDocument();
+    expect(screen.getByText(/wants 8 × gpu: 0\/6 nodes are available: 2 Insufficient nvidia.com\/gpu./)).toBeInTheDocument();
   });
 });

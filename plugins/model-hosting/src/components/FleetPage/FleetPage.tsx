@@ -3,54 +3,100 @@ import {
   ContentHeader,
   EmptyState,
   Header,
+  Link,
   Page,
   Progress,
   ResponseErrorPanel,
   SupportButton,
   WarningPanel,
 } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
-import useAsync from 'react-use/esm/useAsync';
+import { useApi, useRouteRef } from '@backstage/core-plugin-api';
+import { entityRouteRef } from '@backstage/plugin-catalog-react';
+import { deploymentEntityName } from '@internal/backstage-plugin-model-hosting-common';
+import { Box, Tab, Tabs } from '@material-ui/core';
+import { useState } from 'react';
+import { Route, Routes, useNavigate, useParams } from 'react-router-dom';
 import { modelHostingApiRef } from '../../api';
+import { rootRouteRef } from '../../routes';
+import { usePolling } from '../../hooks/usePolling';
+import { DeploymentView } from '../DeploymentView';
+import { GpuCapacity } from '../GpuCapacity';
 import { FleetTable } from './FleetTable';
 
-/** Every ModelDeployment on every configured cluster. */
-export const FleetPage = () => {
+function FleetOverview() {
   const api = useApi(modelHostingApiRef);
-  const { value, loading, error } = useAsync(() => api.listDeployments(), [api]);
-
+  const [tab, setTab] = useState(0);
+  const fleet = usePolling(() => api.listDeployments(), [api]);
+  const capacity = usePolling(() => api.getCapacity(), [api], 10_000);
+  const value = fleet.value;
   return (
     <Page themeId="tool">
-      <Header title="Model Hosting" subtitle="Model servers on your Kubernetes clusters" />
+      <Header title="Model Hosting" subtitle="Model servers and GPUs on your Kubernetes clusters" />
       <Content>
         <ContentHeader title="Fleet">
-          <SupportButton>
-            Every ModelDeployment on every configured cluster, with its engine, model, phase and GPUs.
-          </SupportButton>
+          <SupportButton>Every ModelDeployment on every configured cluster, with its engine, model, phase and GPUs, and the GPUs of each cluster.</SupportButton>
         </ContentHeader>
-        {loading && <Progress />}
-        {error && <ResponseErrorPanel error={error} />}
-        {value?.clusters
-          .filter(c => !c.reachable)
-          .map(c => (
-            <WarningPanel key={c.name} severity="error" title={`Cluster ${c.name} is unreachable`} message={c.error} />
-          ))}
-        {value && value.clusters.length === 0 && (
-          <EmptyState
-            missing="info"
-            title="No clusters configured"
-            description="Add a cluster under kubernetes.clusterLocatorMethods or modelHosting.clusters in app-config.yaml."
-          />
-        )}
-        {value && value.clusters.length > 0 && value.items.length === 0 && (
-          <EmptyState
-            missing="data"
-            title="No model servers yet"
-            description="Create a ModelDeployment resource (see k8s/examples) and it appears here."
-          />
-        )}
-        {value && value.items.length > 0 && <FleetTable items={value.items} />}
+        <Tabs value={tab} onChange={(_e, v) => setTab(v)} aria-label="Fleet views" indicatorColor="primary">
+          <Tab label="Model servers" id="fleet-tab-0" aria-controls="fleet-panel-0" />
+          <Tab label="GPUs" id="fleet-tab-1" aria-controls="fleet-panel-1" />
+        </Tabs>
+        <Box mt={2} role="tabpanel" id={`fleet-panel-${tab}`} aria-labelledby={`fleet-tab-${tab}`}>
+          {fleet.error && (
+            <ResponseErrorPanel error={fleet.error} title={value ? 'Could not refresh; showing the last known state' : undefined} />
+          )}
+          {value?.clusters
+            .filter(c => !c.reachable)
+            .map(c => (
+              <WarningPanel key={c.name} severity="error" title={`Cluster ${c.name} is unreachable`} message={c.error} />
+            ))}
+          {tab === 0 && (
+            <>
+              {fleet.loading && !value && <Progress />}
+              {value && value.clusters.length === 0 && (
+                <EmptyState missing="info" title="No clusters configured" description="Add a cluster under kubernetes.clusterLocatorMethods or modelHosting.clusters in app-config.yaml." />
+              )}
+              {value && value.clusters.length > 0 && value.items.length === 0 && (
+                <EmptyState missing="data" title="No model servers yet" description="Create one with a software template, or apply a ModelDeployment (see k8s/examples)." />
+              )}
+              {value && value.items.length > 0 && <FleetTable items={value.items} />}
+            </>
+          )}
+          {tab === 1 && (
+            <>
+              {capacity.loading && !capacity.value && <Progress />}
+              {capacity.error && !capacity.value && <ResponseErrorPanel error={capacity.error} />}
+              {capacity.value && <GpuCapacity clusters={capacity.value.clusters} />}
+            </>
+          )}
+        </Box>
       </Content>
     </Page>
   );
-};
+}
+
+function DeploymentPage() {
+  const { cluster = '', namespace = '', name = '' } = useParams();
+  const navigate = useNavigate();
+  const entityRoute = useRouteRef(entityRouteRef);
+  const fleetPath = useRouteRef(rootRouteRef)();
+  const catalogLink = entityRoute({ kind: 'component', namespace: 'default', name: deploymentEntityName({ cluster, namespace, name }) });
+  return (
+    <Page themeId="tool">
+      <Header title={name} subtitle={`${cluster} / ${namespace}`} type="Model server" />
+      <Content>
+        <Box mb={2}>
+          <Link to={fleetPath}>← All model servers</Link>
+        </Box>
+        <DeploymentView deploymentRef={{ cluster, namespace, name }} catalogLink={catalogLink} onDeleted={() => navigate(fleetPath)} />
+      </Content>
+    </Page>
+  );
+}
+
+/** The plugin's page: the fleet, and one deployment under /deployments/:cluster/:namespace/:name. */
+export const FleetPage = () => (
+  <Routes>
+    <Route path="/" element={<FleetOverview />} />
+    <Route path="/deployments/:cluster/:namespace/:name" element={<DeploymentPage />} />
+  </Routes>
+);

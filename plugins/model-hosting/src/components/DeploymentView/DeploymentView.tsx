@@ -1,0 +1,47 @@
+import { Link, Progress, ResponseErrorPanel } from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { DeploymentRef } from '@internal/backstage-plugin-model-hosting-common';
+import { Grid } from '@material-ui/core';
+import { modelHostingApiRef } from '../../api';
+import { usePolling } from '../../hooks/usePolling';
+import { ActionsBar } from './ActionsBar';
+import { EventsTable, PodsTable } from './PodsAndEvents';
+import { StatusCard } from './StatusCard';
+
+/**
+ * Live state of one ModelDeployment and its actions; shared by the plugin's own page and the
+ * catalog entity tab.
+ */
+export function DeploymentView({ deploymentRef, catalogLink, onDeleted }: { deploymentRef: DeploymentRef; catalogLink?: string; onDeleted?: () => void }) {
+  const api = useApi(modelHostingApiRef);
+  const { value, error, loading, refresh } = usePolling(
+    () => api.getDeployment(deploymentRef),
+    [api, deploymentRef.cluster, deploymentRef.namespace, deploymentRef.name],
+    2000,
+  );
+  if (loading && !value) return <Progress />;
+  if (error && !value) return <ResponseErrorPanel error={error} />;
+  if (!value) return null;
+  return (
+    <Grid container spacing={3}>
+      {error && (
+        <Grid item xs={12}>
+          <ResponseErrorPanel error={error} title="Could not refresh; showing the last known state" />
+        </Grid>
+      )}
+      <Grid item xs={12} md={6}>
+        <StatusCard
+          detail={value}
+          action={<ActionsBar summary={value.summary} onChanged={refresh} onDeleted={onDeleted} />}
+        />
+        {catalogLink && <Link to={catalogLink}>Open in the catalog</Link>}
+      </Grid>
+      <Grid item xs={12} md={6}>
+        <EventsTable events={value.events} />
+      </Grid>
+      <Grid item xs={12}>
+        <PodsTable pods={value.pods} />
+      </Grid>
+    </Grid>
+  );
+}

@@ -1,0 +1,63 @@
+import { InfoCard, StructuredMetadataTable } from '@backstage/core-components';
+import { DeploymentDetail } from '@internal/backstage-plugin-model-hosting-common';
+import { Box, Chip, LinearProgress, Typography } from '@material-ui/core';
+import { gpuText, PhaseStatus } from '../FleetPage/FleetTable';
+
+const switchStep = { ScalingDown: 'freeing the GPUs', Starting: 'starting the new model' } as const;
+
+/** Phase, model, replicas, conditions, autoscaler and the last switch of one deployment. */
+export function StatusCard({ detail, action }: { detail: DeploymentDetail; action?: React.ReactNode }) {
+  const { summary, resource, hpa } = detail;
+  const status = resource.status ?? {};
+  const sw = status.switch;
+  const last = status.lastSwitch;
+  const metadata: Record<string, any> = {
+    phase: <PhaseStatus phase={summary.phase} />,
+    'active model': summary.activeModel ?? '—',
+    ...(summary.model !== summary.activeModel ? { 'requested model': summary.model } : {}),
+    engine: summary.engine,
+    replicas: `${summary.readyReplicas} ready of ${summary.replicas}`,
+    GPUs: gpuText(summary),
+    cluster: `${summary.cluster} / ${summary.namespace}`,
+    owner: summary.owner,
+    endpoint: status.endpoint ?? '—',
+    autoscaler: hpa
+      ? `HPA ${hpa.minReplicas ?? 1}–${hpa.maxReplicas} replicas, ${hpa.metrics.map(m => `${m.name} ${m.current ?? '?'}%/${m.target}%`).join(', ')}`
+      : summary.autoscaling?.enabled
+        ? `built-in, ${summary.autoscaling.minReplicas}–${summary.autoscaling.maxReplicas} replicas`
+        : 'off',
+    'last switch': last ? `${last.from} → ${last.to} in ${last.seconds} s (${last.strategy})` : '—',
+  };
+  return (
+    <InfoCard title="Status" action={action}>
+      {sw && (
+        <Box mb={2} role="status" aria-live="polite">
+          <Typography variant="body2">
+            Switching from {sw.from} to {sw.to} ({sw.strategy}){sw.step ? `: ${switchStep[sw.step]}` : ''}…
+          </Typography>
+          <LinearProgress aria-label="Switch in progress" />
+        </Box>
+      )}
+      <StructuredMetadataTable metadata={metadata} />
+      <Box mt={2} display="flex" flexWrap="wrap" style={{ gap: 8 }} aria-label="Conditions">
+        {(status.conditions ?? []).map(c => (
+          <Chip
+            key={c.type}
+            size="small"
+            color={c.status === 'True' ? 'primary' : 'default'}
+            variant={c.status === 'True' ? 'default' : 'outlined'}
+            label={`${c.type}: ${c.status === 'True' ? 'yes' : c.reason ?? 'no'}`}
+            title={c.message}
+          />
+        ))}
+      </Box>
+      {(status.conditions ?? [])
+        .filter(c => c.status === 'False' && c.message && c.type !== 'Ready')
+        .map(c => (
+          <Typography key={c.type} variant="body2" color="error" style={{ marginTop: 8 }}>
+            {c.type}: {c.message}
+          </Typography>
+        ))}
+    </InfoCard>
+  );
+}

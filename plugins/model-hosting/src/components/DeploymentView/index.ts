@@ -1,0 +1,2 @@
+export { DeploymentView } from './DeploymentView';
+export { StatusCard } from './StatusCard';

@@ -1,0 +1,1 @@
+export { ModelServerEntityContent, ModelServerStatusCard, isModelServer, deploymentRefOf } from './ModelServerEntityContent';

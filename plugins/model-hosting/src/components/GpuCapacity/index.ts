@@ -1,0 +1,1 @@
+export { GpuCapacity } from './GpuCapacity';

@@ -1,0 +1,2 @@
+export { ClusterPicker } from './ClusterPicker';
+export { GpuProductPicker, productsOf } from './GpuProductPicker';
