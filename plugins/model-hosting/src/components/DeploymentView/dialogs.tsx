@@ -15,6 +15,7 @@ import {
 import Alert from '@material-ui/lab/Alert';
 import { DeploymentSummary, SwitchRequest, validateModelDeploymentSpec } from '@internal/backstage-plugin-model-hosting-common';
 import { ReactNode, useState } from 'react';
+import { ResponseError } from '@backstage/errors';
 
 /** A dialog that runs an action, shows its progress and the backend's error, and closes on success. */
 function ActionDialog(props: {
@@ -41,7 +42,8 @@ function ActionDialog(props: {
       await props.run();
       props.onClose();
     } catch (e) {
-      setError((e as Error).message);
+      // The backend's own words ("Autoscaling manages …"), without the HTTP wrapping.
+      setError((e as ResponseError).body?.error?.message ?? (e as Error).message);
     } finally {
       setBusy(false);
     }

@@ -1,0 +1,54 @@
+import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { renderTestApp } from '@backstage/frontend-test-utils';
+import { entityRouteRef } from '@backstage/plugin-catalog-react';
+import { registerMswTestHooks, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { screen } from '@testing-library/react';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import modelHostingAlphaPlugin from './alpha';
+import { modelHostingApiRef, ModelHostingClient } from './api';
+import { EntityModelServerContent, ModelHostingPage, modelHostingPlugin } from './plugin';
+import { Route, Routes } from 'react-router-dom';
+import { capacity, fleet } from './testing/fixtures';
+
+const server = setupServer();
+registerMswTestHooks(server);
+const base = 'http://backend.test/api/model-hosting';
+beforeEach(() =>
+  server.use(
+    http.get(`${base}/deployments`, () => HttpResponse.json(fleet)),
+    http.get(`${base}/capacity`, () => HttpResponse.json(capacity)),
+  ),
+);
+
+describe('the new frontend system (/alpha, used by packages/app)', () => {
+  it('mounts the fleet page at /model-hosting with its API', async () => {
+    renderTestApp({
+      features: [modelHostingAlphaPlugin],
+      initialRouteEntries: ['/model-hosting'],
+      config: { backend: { baseUrl: 'http://backend.test' } },
+    });
+    expect(await screen.findByText('Model servers (2)')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'vllm-instruct' })).toBeInTheDocument();
+  });
+});
+
+describe('the legacy frontend system', () => {
+  it('exports the plugin, its routable page and its entity content', async () => {
+    expect(modelHostingPlugin.getId()).toBe('model-hosting');
+    expect(EntityModelServerContent).toBeDefined();
+    const client = new ModelHostingClient({
+      discoveryApi: { getBaseUrl: async () => base },
+      fetchApi: { fetch: (...args: Parameters<typeof fetch>) => fetch(...args) },
+    });
+    await renderInTestApp(
+      <TestApiProvider apis={[[modelHostingApiRef, client], [discoveryApiRef, {}], [fetchApiRef, {}]]}>
+        <Routes>
+          <Route path="/model-hosting/*" element={<ModelHostingPage />} />
+        </Routes>
+      </TestApiProvider>,
+      { routeEntries: ['/model-hosting'], mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
+    );
+    expect(await screen.findByText('Model servers (2)')).toBeInTheDocument();
+  });
+});
