@@ -48,6 +48,7 @@ export function computeStatus(
   const running = observed.deployment?.status?.replicas ?? 0;
   const pending = unschedulableReason(observed.pods);
   const progress = observed.deployment?.status?.conditions?.find(c => c.type === 'Progressing');
+  const available = observed.deployment?.status?.conditions?.find(c => c.type === 'Available');
   const deadlineExceeded = progress?.status === 'False' && progress.reason === 'ProgressDeadlineExceeded';
   const previous = md.status?.conditions;
 
@@ -57,8 +58,8 @@ export function computeStatus(
   else if (deadlineExceeded) phase = 'Failed';
   else if (ready >= desired && running === desired) phase = 'Ready';
   else if (pending && ready === 0) phase = 'Pending';
-  // The rollout finished earlier, yet pods are not ready now.
-  else if (progress?.reason === 'NewReplicaSetAvailable' && (observed.deployment?.status?.updatedReplicas ?? 0) === desired) phase = 'Degraded';
+  // Fewer pods available than the Deployment tolerates (not merely scaling up).
+  else if (available?.status === 'False' && ready > 0) phase = 'Degraded';
   else phase = 'Deploying';
 
   const activeModel = decision.switch

@@ -17,7 +17,7 @@ export function StatusCard({ detail, action }: { detail: DeploymentDetail; actio
     ...(summary.model !== summary.activeModel ? { 'requested model': summary.model } : {}),
     engine: summary.engine,
     replicas: `${summary.readyReplicas} ready of ${summary.replicas}`,
-    GPUs: gpuText(summary),
+    accelerators: gpuText(summary),
     cluster: `${summary.cluster} / ${summary.namespace}`,
     owner: summary.owner,
     endpoint: status.endpoint ?? '—',
