@@ -6,6 +6,8 @@ import { modelHostingPermissions } from '@internal/backstage-plugin-model-hostin
 import { DeploymentAuthorizer } from './actions/authorize';
 import { DeploymentActions } from './actions/DeploymentActions';
 import { AuditLog } from './audit/AuditLog';
+import { openDatabase } from './audit/database';
+import { createHealth } from './health/createHealth';
 import { modelHostingClustersServiceRef } from './cluster/clustersService';
 import { FleetService } from './fleet/FleetService';
 import { createRouter } from './router/createRouter';
@@ -27,14 +29,18 @@ export const modelHostingPlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         database: coreServices.database,
+        scheduler: coreServices.scheduler,
+        config: coreServices.rootConfig,
       },
-      async init({ clusters, logger, httpAuth, httpRouter, permissions, permissionsRegistry, database }) {
+      async init({ clusters, logger, httpAuth, httpRouter, permissions, permissionsRegistry, database, scheduler, config }) {
         permissionsRegistry.addPermissions(modelHostingPermissions);
+        const knex = await openDatabase(database);
         const authorizer = new DeploymentAuthorizer(permissions);
-        const audit = await AuditLog.create(database);
+        const audit = new AuditLog(knex);
         const fleet = new FleetService(clusters, authorizer);
         const actions = new DeploymentActions(clusters, authorizer, audit, logger);
-        httpRouter.use(await createRouter({ httpAuth, fleet, actions, audit }));
+        const { health, usage } = await createHealth({ config, clusters, knex, scheduler, logger });
+        httpRouter.use(await createRouter({ httpAuth, fleet, actions, audit, health, usage, authorizer, clusters }));
       },
     });
   },

@@ -154,3 +154,33 @@ export interface AuditEntry {
   outcome: AuditOutcome;
   message?: string;
 }
+
+export interface HealthRecord {
+  checkedAt: string;
+  healthy: boolean;
+  message: string;
+  latencyMs?: number;
+  /** This failure restarted the pods. */
+  recovered: boolean;
+}
+
+/** One point of a usage time series. */
+export interface UsagePoint {
+  t: string;
+  requests: number;
+  errors: number;
+  pulls: number;
+  promptTokens: number;
+  generationTokens: number;
+  /** Mean request latency in the bucket, when the engine reports it. */
+  latencyMs?: number;
+}
+
+/** GET /usage */
+export interface UsageResponse {
+  from: string;
+  to: string;
+  stepSeconds: number;
+  series: UsagePoint[];
+  lastUsed?: string;
+}

@@ -1,4 +1,3 @@
-import { DatabaseService, resolvePackagePath } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import { AuditEntry, AuditOutcome } from '@internal/backstage-plugin-model-hosting-common';
 
@@ -6,17 +5,7 @@ const TABLE = 'model_hosting_audit_log';
 
 /** Who did what to which deployment, and how it ended: in the plugin's database (SQLite or PostgreSQL). */
 export class AuditLog {
-  static async create(database: DatabaseService): Promise<AuditLog> {
-    const knex = await database.getClient();
-    if (!database.migrations?.skip) {
-      await knex.migrate.latest({
-        directory: resolvePackagePath('@internal/backstage-plugin-model-hosting-backend', 'migrations'),
-      });
-    }
-    return new AuditLog(knex);
-  }
-
-  private constructor(private readonly knex: Knex) {}
+  constructor(private readonly knex: Knex) {}
 
   async record(entry: Omit<AuditEntry, 'id' | 'createdAt'>): Promise<void> {
     await this.knex(TABLE).insert({

@@ -1,6 +1,7 @@
 import os from 'os';
 import { randomUUID } from 'crypto';
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { KubeConfig } from '@kubernetes/client-node';
 import { InputError, ServiceUnavailableError } from '@backstage/errors';
 import { LeaderElector } from '../controller/LeaderElector';
 import { Reconciler } from '../controller/Reconciler';
@@ -20,6 +21,7 @@ export interface ClusterManagerOptions {
 /** One configured cluster: its watch cache, its API gateway and, when leading, its reconciler. */
 export interface Cluster {
   name: string;
+  kubeConfig: KubeConfig;
   cache: ClusterCache;
   gateway: KubeGateway;
   reconciler: Reconciler;
@@ -52,7 +54,7 @@ export class ClusterManager {
             log,
           )
         : undefined;
-      this.clusters.set(def.name, { name: def.name, cache, gateway, reconciler, elector });
+      this.clusters.set(def.name, { name: def.name, kubeConfig: def.kubeConfig, cache, gateway, reconciler, elector });
     }
   }
 

@@ -2,17 +2,37 @@ import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import express from 'express';
 import Router from 'express-promise-router';
-import { DeploymentRef } from '@internal/backstage-plugin-model-hosting-common';
+import { NotAllowedError, NotFoundError } from '@backstage/errors';
+import {
+  DeploymentRef,
+  modelDeploymentReadPermission,
+  UsageResponse,
+} from '@internal/backstage-plugin-model-hosting-common';
 import { DeploymentActions } from '../actions/DeploymentActions';
+import { DeploymentAuthorizer } from '../actions/authorize';
 import { AuditLog } from '../audit/AuditLog';
+import { ClusterManager } from '../cluster/ClusterManager';
 import { FleetService } from '../fleet/FleetService';
+import { HealthService } from '../health/HealthService';
+import { UsageStore } from '../usage/UsageStore';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
   fleet: FleetService;
   actions: DeploymentActions;
   audit: AuditLog;
+  health: HealthService;
+  usage: UsageStore;
+  authorizer: DeploymentAuthorizer;
+  clusters: ClusterManager;
 }
+
+/** Usage chart ranges and the bucket each uses. */
+const RANGES: Record<string, { ms: number; stepMs: number }> = {
+  '1h': { ms: 3600_000, stepMs: 60_000 },
+  '24h': { ms: 86_400_000, stepMs: 3600_000 },
+  '7d': { ms: 7 * 86_400_000, stepMs: 6 * 3600_000 },
+};
 
 const refOf = (req: express.Request): DeploymentRef => ({
   cluster: req.params.cluster,
@@ -21,7 +41,8 @@ const refOf = (req: express.Request): DeploymentRef => ({
 });
 
 /** HTTP only: parse, authenticate, call a service. Errors become JSON responses in Backstage's error handler. */
-export async function createRouter({ httpAuth, fleet, actions, audit }: RouterOptions): Promise<express.Router> {
+export async function createRouter(options: RouterOptions): Promise<express.Router> {
+  const { httpAuth, fleet, actions, audit, health, usage, authorizer, clusters } = options;
   const router = Router();
   router.use(express.json({ limit: '256kb' }));
   const credentials = (req: express.Request) => httpAuth.credentials(req, { allow: ['user', 'service'] });
@@ -61,6 +82,44 @@ export async function createRouter({ httpAuth, fleet, actions, audit }: RouterOp
 
   router.delete(one, async (req, res) => {
     res.json(await actions.delete(refOf(req), await credentials(req)));
+  });
+
+  /** Read access to one deployment, or a 404/403 that says which. */
+  const readable = async (req: express.Request, ref: DeploymentRef) => {
+    const md = clusters.readable(ref.cluster).cache.modelDeployments.get(ref.namespace, ref.name);
+    if (!md) throw new NotFoundError(`No ModelDeployment ${ref.namespace}/${ref.name} on cluster ${ref.cluster}`);
+    const [allowed] = await authorizer.allowed(modelDeploymentReadPermission, [{ ref, md }], await credentials(req));
+    if (!allowed) throw new NotAllowedError(`You may not read ${ref.namespace}/${ref.name} on cluster ${ref.cluster}`);
+  };
+
+  router.get(`${one}/health`, async (req, res) => {
+    const ref = refOf(req);
+    await readable(req, ref);
+    const limit = Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), 500);
+    res.json({ items: await health.history(ref, limit) });
+  });
+
+  router.get('/usage', async (req, res) => {
+    const range = RANGES[String(req.query.range ?? '24h')];
+    if (!range) throw new InputError(`range must be one of ${Object.keys(RANGES).join(', ')}`);
+    const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+    const ref = { cluster: str(req.query.cluster), namespace: str(req.query.namespace), name: str(req.query.name) };
+    if (ref.name) {
+      if (!ref.cluster || !ref.namespace) throw new InputError('cluster and namespace are required with name');
+      await readable(req, ref as DeploymentRef);
+    } else {
+      await credentials(req);
+    }
+    const to = new Date();
+    const from = new Date(to.getTime() - range.ms);
+    const body: UsageResponse = {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      stepSeconds: range.stepMs / 1000,
+      series: await usage.series(ref, from, to, range.stepMs),
+      lastUsed: ref.name ? await usage.lastUsed(ref as DeploymentRef) : undefined,
+    };
+    res.json(body);
   });
 
   router.get('/stats', async (req, res) => {
