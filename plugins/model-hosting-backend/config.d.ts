@@ -19,6 +19,34 @@ export interface Config {
     }>;
     /** Milliseconds to wait for a cluster's API server before reporting it unreachable. Default 10000. */
     requestTimeoutMs?: number;
+    health?: {
+      /** Run health checks (on Backstage's scheduler, one runner across replicas). Default true. */
+      enabled?: boolean;
+      /** Seconds between scheduler rounds; each deployment is checked every healthCheck.intervalSeconds. Default 5. */
+      tickSeconds?: number;
+      /** Checks running at once. Default 50. */
+      concurrency?: number;
+      /** Timeout of one request to a model server. Default 10. */
+      timeoutSeconds?: number;
+      /** proxy: through the API server's service proxy (default; works from outside the cluster); clusterDns: the Service's DNS name (backend inside the cluster). */
+      access?: 'proxy' | 'clusterDns';
+      /** Explicit model-server URLs, overriding access for these deployments. */
+      endpoints?: Array<{ cluster: string; namespace: string; name: string; url: string }>;
+      /** Pod restarts by auto-recovery per deployment per hour, at most. Default 3. */
+      maxRestartsPerHour?: number;
+      /** Wait after a recovery before the next, doubling each time. Default 60. */
+      recoveryBackoffSeconds?: number;
+      /** Write lastHealthCheck at least this often even when health did not change. Default 60. */
+      statusRefreshSeconds?: number;
+      /** Days of health-check history kept. Default 7. */
+      retentionDays?: number;
+    };
+    usage?: {
+      /** Hours of per-minute usage kept. Default 24. */
+      minuteRetentionHours?: number;
+      /** Days of per-hour usage kept. Default 30. */
+      hourRetentionDays?: number;
+    };
     catalog?: {
       /** Minutes between full resyncs of the model-hosting entities into the catalog. Default 10. */
       resyncMinutes?: number;

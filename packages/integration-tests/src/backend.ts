@@ -2,6 +2,8 @@ import fs from 'fs';
 import YAML from 'yaml';
 import { ServiceFactory } from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { databaseServiceFactory } from '@backstage/backend-defaults/database';
+import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import modelHostingPlugin from '@internal/backstage-plugin-model-hosting-backend';
 import request from 'supertest';
 import { eventually } from './kube';
@@ -17,6 +19,8 @@ export interface StartOptions {
   /** Extra configuration merged over the test cluster's. */
   config?: Record<string, unknown>;
   reconcile?: boolean;
+  /** Keep the plugin database in SQLite files in this folder (survives a restart) instead of memory. */
+  sqliteDir?: string;
 }
 
 /**
@@ -32,9 +36,13 @@ export async function startModelHosting(options: StartOptions = {}) {
         data: {
           ...base,
           modelHosting: { reconciler: { enabled: options.reconcile ?? true, leaseDurationSeconds: 3 }, requestTimeoutMs: 5000 },
+          ...(options.sqliteDir ? { backend: { database: { client: 'better-sqlite3', connection: { directory: options.sqliteDir } } } } : {}),
           ...options.config,
         },
       }),
+      ...(options.sqliteDir ? [databaseServiceFactory] : []),
+      // The real scheduler: the test one does not run recurring tasks on their own.
+      schedulerServiceFactory,
       ...(options.permissions ? [options.permissions] : []),
     ],
   });
