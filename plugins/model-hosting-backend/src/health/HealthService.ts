@@ -38,6 +38,8 @@ export class HealthService {
   private readonly lastCounters = new Map<string, EngineCounters>();
   private readonly lastStatusWrite = new Map<string, number>();
   private readonly cappedWarned = new Map<string, number>();
+  /** The last round, for /stats and the benchmark. */
+  lastRound?: { checked: number; durationMs: number; concurrency: number; finishedAt: string };
 
   constructor(
     private readonly clusters: ClusterManager,
@@ -68,10 +70,12 @@ export class HealthService {
 
   /** One round: every due deployment, `concurrency` at a time. Never throws for a single check. */
   async runDue(): Promise<number> {
+    const started = Date.now();
     const due = this.due();
     await mapLimit(due, this.options.concurrency, d =>
       this.check(d).catch(e => this.logger.error(`health check of ${keyOf(d.ref)} failed to complete: ${e}`)),
     );
+    this.lastRound = { checked: due.length, durationMs: Date.now() - started, concurrency: this.options.concurrency, finishedAt: new Date().toISOString() };
     return due.length;
   }
 

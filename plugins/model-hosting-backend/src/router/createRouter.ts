@@ -124,7 +124,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.get('/stats', async (req, res) => {
     await credentials(req);
-    res.json(fleet.stats());
+    res.json({ ...fleet.stats(), healthRound: health.lastRound });
   });
 
   router.get('/audit', async (req, res) => {
