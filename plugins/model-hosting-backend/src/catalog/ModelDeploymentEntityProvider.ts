@@ -15,6 +15,8 @@ export class ModelDeploymentEntityProvider implements EntityProvider {
   private connection?: EntityProviderConnection;
   private emitted = new Map<string, Entity>();
   private timer?: NodeJS.Timeout;
+  /** Entities per ModelDeployment version: recomputing (and rendering API documents) for every change is costly at 1000s. */
+  private readonly memo = new Map<string, { version: string; entities: Entity[] }>();
 
   constructor(
     private readonly clusters: ClusterManager,
@@ -50,13 +52,23 @@ export class ModelDeploymentEntityProvider implements EntityProvider {
       .filter(c => c.cache.modelDeployments.synced)
       .flatMap(c => c.cache.modelDeployments.list().map(md => ({ ref: { cluster: c.name, namespace: md.metadata.namespace!, name: md.metadata.name }, md })))
       .sort((a, b) => `${a.ref.cluster}/${a.ref.namespace}/${a.ref.name}`.localeCompare(`${b.ref.cluster}/${b.ref.namespace}/${b.ref.name}`));
+    const seen = new Set<string>();
     for (const { ref, md } of deployments) {
-      const { component, api, model } = entitiesFor(ref, md);
-      for (const entity of [component, api, model]) {
+      const id = `${ref.cluster}/${md.metadata.uid}`;
+      seen.add(id);
+      const version = md.metadata.resourceVersion ?? '';
+      let cached = this.memo.get(id);
+      if (!cached || cached.version !== version) {
+        const { component, api, model } = entitiesFor(ref, md);
+        cached = { version, entities: [component, api, model] };
+        this.memo.set(id, cached);
+      }
+      for (const entity of cached.entities) {
         const key = stringifyEntityRef(entity);
         if (!out.has(key)) out.set(key, entity);
       }
     }
+    for (const id of this.memo.keys()) if (!seen.has(id)) this.memo.delete(id);
     return out;
   }
 

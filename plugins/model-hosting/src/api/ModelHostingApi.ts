@@ -5,8 +5,12 @@ import {
   DeploymentDetail,
   DeploymentRef,
   FleetResponse,
+  HealthRecord,
   SwitchRequest,
+  UsageResponse,
 } from '@internal/backstage-plugin-model-hosting-common';
+
+export type UsageRange = '1h' | '24h' | '7d';
 
 /** The model-hosting backend, as the frontend sees it. */
 export interface ModelHostingApi {
@@ -18,6 +22,8 @@ export interface ModelHostingApi {
   restart(ref: DeploymentRef): Promise<void>;
   delete(ref: DeploymentRef): Promise<void>;
   getAudit(ref: DeploymentRef, limit?: number): Promise<AuditEntry[]>;
+  getHealthHistory(ref: DeploymentRef, limit?: number): Promise<HealthRecord[]>;
+  getUsage(ref: DeploymentRef | undefined, range: UsageRange): Promise<UsageResponse>;
 }
 
 export const modelHostingApiRef = createApiRef<ModelHostingApi>({

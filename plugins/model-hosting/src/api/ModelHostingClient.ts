@@ -6,9 +6,11 @@ import {
   DeploymentDetail,
   DeploymentRef,
   FleetResponse,
+  HealthRecord,
   SwitchRequest,
+  UsageResponse,
 } from '@internal/backstage-plugin-model-hosting-common';
-import { ModelHostingApi } from './ModelHostingApi';
+import { ModelHostingApi, UsageRange } from './ModelHostingApi';
 
 const refPath = ({ cluster, namespace, name }: DeploymentRef) =>
   `/deployments/${encodeURIComponent(cluster)}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
@@ -49,6 +51,15 @@ export class ModelHostingClient implements ModelHostingApi {
   async getAudit(ref: DeploymentRef, limit = 20): Promise<AuditEntry[]> {
     const q = new URLSearchParams({ cluster: ref.cluster, namespace: ref.namespace, name: ref.name, limit: String(limit) });
     return (await this.request<{ items: AuditEntry[] }>('GET', `/audit?${q}`)).items;
+  }
+
+  async getHealthHistory(ref: DeploymentRef, limit = 20): Promise<HealthRecord[]> {
+    return (await this.request<{ items: HealthRecord[] }>('GET', `${refPath(ref)}/health?limit=${limit}`)).items;
+  }
+
+  getUsage(ref: DeploymentRef | undefined, range: UsageRange): Promise<UsageResponse> {
+    const q = new URLSearchParams({ range, ...(ref ? { cluster: ref.cluster, namespace: ref.namespace, name: ref.name } : {}) });
+    return this.request('GET', `/usage?${q}`);
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -12,6 +12,14 @@ import { DeploymentView } from './DeploymentView';
 
 const server = setupServer();
 registerMswTestHooks(server);
+beforeEach(() =>
+  server.use(
+    http.get('http://backend.test/api/model-hosting/usage', () => HttpResponse.json({ from: '', to: '', stepSeconds: 3600, series: [] })),
+    http.get('http://backend.test/api/model-hosting/deployments/gpu-east/ml-serving/vllm-instruct/health', () =>
+      HttpResponse.json({ items: [{ checkedAt: '2026-11-24T12:00:00Z', healthy: false, message: 'GET /v1/models answered 500', latencyMs: 12, recovered: true }] }),
+    ),
+  ),
+);
 const base = 'http://backend.test/api/model-hosting';
 const one = `${base}/deployments/gpu-east/ml-serving/vllm-instruct`;
 const client = new ModelHostingClient({
@@ -38,6 +46,8 @@ describe('DeploymentView', () => {
     expect(pods.getByText('a100-0')).toBeInTheDocument();
     expect(pods.getByText('not scheduled')).toBeInTheDocument();
     expect(within(screen.getByRole('table', { name: 'Events' })).getByText('SwitchCompleted')).toBeInTheDocument();
+    expect(await screen.findByText('GET /v1/models answered 500 — pods restarted')).toBeInTheDocument();
+    expect(screen.getByText('No usage recorded in this range yet')).toBeInTheDocument();
   });
 
   it('shows the progress of a running switch', async () => {

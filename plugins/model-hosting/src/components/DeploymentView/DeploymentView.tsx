@@ -6,6 +6,8 @@ import { modelHostingApiRef } from '../../api';
 import { usePolling } from '../../hooks/usePolling';
 import { ActionsBar } from './ActionsBar';
 import { EventsTable, PodsTable } from './PodsAndEvents';
+import { HealthHistory } from './HealthHistory';
+import { UsageCharts } from '../UsageCharts';
 import { StatusCard } from './StatusCard';
 
 /**
@@ -40,7 +42,13 @@ export function DeploymentView({ deploymentRef, catalogLink, onDeleted }: { depl
         <EventsTable events={value.events} />
       </Grid>
       <Grid item xs={12}>
+        <UsageCharts deploymentRef={deploymentRef} />
+      </Grid>
+      <Grid item xs={12}>
         <PodsTable pods={value.pods} />
+      </Grid>
+      <Grid item xs={12}>
+        <HealthHistory deploymentRef={deploymentRef} />
       </Grid>
     </Grid>
   );

@@ -11,7 +11,10 @@ import { entityRouteRef } from '@backstage/plugin-catalog-react';
 
 const server = setupServer();
 registerMswTestHooks(server);
-beforeEach(() => server.use(http.get('http://backend.test/api/model-hosting/capacity', () => HttpResponse.json(capacity))));
+beforeEach(() => server.use(
+  http.get('http://backend.test/api/model-hosting/capacity', () => HttpResponse.json(capacity)),
+  http.get('http://backend.test/api/model-hosting/usage', () => HttpResponse.json({ from: '', to: '', stepSeconds: 3600, series: [] })),
+));
 
 const base = 'http://backend.test/api/model-hosting';
 const client = new ModelHostingClient({

@@ -21,6 +21,7 @@ import { rootRouteRef } from '../../routes';
 import { usePolling } from '../../hooks/usePolling';
 import { DeploymentView } from '../DeploymentView';
 import { GpuCapacity } from '../GpuCapacity';
+import { UsageCharts } from '../UsageCharts';
 import { FleetTable } from './FleetTable';
 
 function FleetOverview() {
@@ -39,6 +40,7 @@ function FleetOverview() {
         <Tabs value={tab} onChange={(_e, v) => setTab(v)} aria-label="Fleet views" indicatorColor="primary">
           <Tab label="Model servers" id="fleet-tab-0" aria-controls="fleet-panel-0" />
           <Tab label="GPUs" id="fleet-tab-1" aria-controls="fleet-panel-1" />
+          <Tab label="Usage" id="fleet-tab-2" aria-controls="fleet-panel-2" />
         </Tabs>
         <Box mt={2} role="tabpanel" id={`fleet-panel-${tab}`} aria-labelledby={`fleet-tab-${tab}`}>
           {fleet.error && (
@@ -68,6 +70,7 @@ function FleetOverview() {
               {capacity.value && <GpuCapacity clusters={capacity.value.clusters} />}
             </>
           )}
+          {tab === 2 && <UsageCharts />}
         </Box>
       </Content>
     </Page>

@@ -1,0 +1,1 @@
+export { UsageCharts } from './UsageCharts';
