@@ -41,6 +41,15 @@ export interface Config {
       /** Days of health-check history kept. Default 7. */
       retentionDays?: number;
     };
+    /** Optional: a Prometheus with NVIDIA's DCGM exporter metrics, for GPU utilization in the usage charts. */
+    prometheus?: {
+      /** Base URL, e.g. http://prometheus.monitoring:9090 */
+      url: string;
+      /** Default 5. */
+      timeoutSeconds?: number;
+      /** An instant query returning one sample per pod (labels namespace and pod). Default: avg by (namespace, pod) (DCGM_FI_DEV_GPU_UTIL) */
+      gpuUtilizationQuery?: string;
+    };
     usage?: {
       /** Hours of per-minute usage kept. Default 24. */
       minuteRetentionHours?: number;

@@ -1,4 +1,6 @@
 import fs from 'fs';
+import http from 'http';
+import { CoreV1Api } from '@kubernetes/client-node';
 import os from 'os';
 import path from 'path';
 import { AppsV1Api } from '@kubernetes/client-node';
@@ -16,6 +18,20 @@ describe('health checks, auto-recovery and usage', () => {
   let vllm: Fake;
   let broken: Fake;
   let mh: ModelHosting;
+  // A Prometheus that answers instant queries the way the real API does, or is down.
+  const prometheus = { up: true, samples: [] as Array<{ namespace: string; pod: string; value: number }> };
+  const prometheusServer = http.createServer((req, res) => {
+    if (!prometheus.up) {
+      res.writeHead(503);
+      return res.end('service unavailable');
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({
+      status: 'success',
+      data: { resultType: 'vector', result: prometheus.samples.map(s => ({ metric: { namespace: s.namespace, pod: s.pod }, value: [Date.now() / 1000, String(s.value)] })) },
+    }));
+  });
+  let prometheusUrl = '';
 
   const healthConfig = () => ({
     tickSeconds: 1,
@@ -31,12 +47,14 @@ describe('health checks, auto-recovery and usage', () => {
   });
   // A real SQLite file, so that usage survives the backend's restart.
   const start = () =>
-    startModelHosting({ config: { modelHosting: { reconciler: { leaseDurationSeconds: 3 }, health: healthConfig() } }, sqliteDir });
+    startModelHosting({ config: { modelHosting: { reconciler: { leaseDurationSeconds: 3 }, health: healthConfig(), prometheus: { url: prometheusUrl, timeoutSeconds: 1 } } }, sqliteDir });
 
   const deploy = (name: string, spec: object) =>
     mh.api().post('/api/model-hosting/deployments').send({ cluster: 'local', namespace: ns(), name, spec: { owner: 'group:default/ml-platform', replicas: 1, ...spec } });
 
   beforeAll(async () => {
+    await new Promise<void>(r => prometheusServer.listen(0, '127.0.0.1', () => r()));
+    prometheusUrl = `http://127.0.0.1:${(prometheusServer.address() as any).port}`;
     ollama = await createFakeEngine({ models: ['llama3.1:8b'] });
     vllm = await createFakeEngine({ servedModel: 'meta-llama/Llama-3.1-8B-Instruct' });
     broken = await createFakeEngine({ servedModel: 'b', mode: 'ok' });
@@ -49,6 +67,7 @@ describe('health checks, auto-recovery and usage', () => {
   afterAll(async () => {
     await mh?.stop();
     await Promise.all([ollama, vllm, broken].map(f => f?.close()));
+    prometheusServer.close();
   });
 
   const healthy = (d: any) => d.resource.status?.conditions?.find((c: any) => c.type === 'Healthy');
@@ -129,4 +148,17 @@ describe('health checks, auto-recovery and usage', () => {
     expect(day.series.reduce((n: number, p: any) => n + p.requests, 0)).toBeGreaterThanOrEqual(5);
     expect((await mh.api().get('/api/model-hosting/usage?range=2y')).status).toBe(400);
   }, 90_000);
+
+  it('charts GPU utilization from Prometheus, and says so when Prometheus is down', async () => {
+    const pods = (await adminKubeConfig().makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns(), labelSelector: 'app.kubernetes.io/instance=vllm' })).items;
+    prometheus.samples = pods.map(p => ({ namespace: ns(), pod: p.metadata!.name!, value: 64 }));
+    const usage = async () => (await mh.api().get(`/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=vllm&range=1h`)).body;
+    await eventually(async () => expect((await usage()).series.some((p: any) => p.gpuUtilization === 64)).toBe(true), 30_000);
+    expect((await usage()).gpuUtilization).toEqual({ configured: true });
+    prometheus.up = false;
+    await eventually(async () => expect((await usage()).gpuUtilization.error).toMatch(/Prometheus answered 503/), 30_000);
+    // Health checks go on.
+    const before = vllm.state.requests;
+    await eventually(async () => expect(vllm.state.requests).toBeGreaterThan(before), 15_000);
+  });
 });

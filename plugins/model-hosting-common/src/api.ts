@@ -174,6 +174,8 @@ export interface UsagePoint {
   generationTokens: number;
   /** Mean request latency in the bucket, when the engine reports it. */
   latencyMs?: number;
+  /** Mean GPU utilization in percent, when Prometheus (DCGM exporter) is configured. */
+  gpuUtilization?: number;
 }
 
 /** GET /usage */
@@ -183,4 +185,6 @@ export interface UsageResponse {
   stepSeconds: number;
   series: UsagePoint[];
   lastUsed?: string;
+  /** Whether GPU utilization comes from a configured Prometheus, and its last error. */
+  gpuUtilization: { configured: boolean; error?: string };
 }

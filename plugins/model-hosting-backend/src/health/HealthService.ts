@@ -3,6 +3,7 @@ import { ConflictError } from '@backstage/errors';
 import { DeploymentRef, ModelDeployment, ModelDeploymentStatus } from '@internal/backstage-plugin-model-hosting-common';
 import { Cluster, ClusterManager } from '../cluster/ClusterManager';
 import { ANNOTATIONS } from '../controller/plan';
+import { PrometheusGpu } from '../usage/PrometheusGpu';
 import { UsageStore } from '../usage/UsageStore';
 import { EngineAccess } from './EngineAccess';
 import { HealthStore } from './HealthStore';
@@ -38,6 +39,8 @@ export class HealthService {
   private readonly lastCounters = new Map<string, EngineCounters>();
   private readonly lastStatusWrite = new Map<string, number>();
   private readonly cappedWarned = new Map<string, number>();
+  /** The last error of the GPU-utilization source, shown with the usage charts. */
+  gpuError?: string;
   /** The last round, for /stats and the benchmark. */
   lastRound?: { checked: number; durationMs: number; concurrency: number; finishedAt: string };
 
@@ -48,8 +51,13 @@ export class HealthService {
     private readonly usage: UsageStore,
     private readonly logger: LoggerService,
     private readonly options: HealthOptions,
+    private readonly prometheus?: PrometheusGpu,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  get gpuUtilization() {
+    return { configured: !!this.prometheus, error: this.gpuError };
+  }
 
   /** Deployments whose interval has passed and that have pods to ask. */
   due(): Due[] {
@@ -75,6 +83,7 @@ export class HealthService {
     await mapLimit(due, this.options.concurrency, d =>
       this.check(d).catch(e => this.logger.error(`health check of ${keyOf(d.ref)} failed to complete: ${e}`)),
     );
+    await this.recordGpuUtilization();
     this.lastRound = { checked: due.length, durationMs: Date.now() - started, concurrency: this.options.concurrency, finishedAt: new Date().toISOString() };
     return due.length;
   }
@@ -116,6 +125,29 @@ export class HealthService {
       latencyMsSum: delta('latencySecondsSum') * 1000,
       latencyCount: delta('latencyCount'),
     });
+  }
+
+  /** One Prometheus query per round: each GPU deployment's mean utilization over its pods. */
+  private async recordGpuUtilization() {
+    if (!this.prometheus) return;
+    let byPod: Map<string, number>;
+    try {
+      byPod = await this.prometheus.utilizationByPod();
+      this.gpuError = undefined;
+    } catch (e) {
+      // Prometheus down is a failed measurement with its reason, not a failed round.
+      this.gpuError = (e as Error).message;
+      this.logger.warn(`GPU utilization unavailable: ${this.gpuError}`);
+      return;
+    }
+    for (const cluster of this.clusters.all()) {
+      for (const md of cluster.cache.modelDeployments.list()) {
+        const samples = cluster.cache.podsOf(md).map(p => byPod.get(`${p.metadata?.namespace}/${p.metadata?.name}`)).filter((v): v is number => v !== undefined);
+        if (!samples.length) continue;
+        const ref = { cluster: cluster.name, namespace: md.metadata.namespace!, name: md.metadata.name };
+        await this.usage.add(ref, md.status?.activeModel ?? md.spec.model.name, { gpuUtilization: samples.reduce((a, b) => a + b, 0) / samples.length });
+      }
+    }
   }
 
   /** Restarts the pods, unless the hourly cap or the backoff says wait. Returns whether it did. */

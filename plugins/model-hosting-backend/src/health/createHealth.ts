@@ -2,6 +2,7 @@ import { LoggerService, SchedulerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import { Knex } from 'knex';
 import { ClusterManager } from '../cluster/ClusterManager';
+import { PrometheusGpu } from '../usage/PrometheusGpu';
 import { UsageStore } from '../usage/UsageStore';
 import { AccessMode, EngineAccess } from './EngineAccess';
 import { HealthService } from './HealthService';
@@ -30,12 +31,16 @@ export async function createHealth(deps: {
   });
   const store = new HealthStore(knex);
   const usage = new UsageStore(knex);
+  const prometheusUrl = config.getOptionalString('modelHosting.prometheus.url');
+  const prometheus = prometheusUrl
+    ? new PrometheusGpu(prometheusUrl, (config.getOptionalNumber('modelHosting.prometheus.timeoutSeconds') ?? 5) * 1000, config.getOptionalString('modelHosting.prometheus.gpuUtilizationQuery'))
+    : undefined;
   const health = new HealthService(clusters, access, store, usage, logger, {
     concurrency: c?.getOptionalNumber('concurrency') ?? 50,
     statusRefreshMs: (c?.getOptionalNumber('statusRefreshSeconds') ?? 60) * 1000,
     maxRestartsPerHour: c?.getOptionalNumber('maxRestartsPerHour') ?? 3,
     recoveryBackoffMs: (c?.getOptionalNumber('recoveryBackoffSeconds') ?? 60) * 1000,
-  });
+  }, prometheus);
 
   if (c?.getOptionalBoolean('enabled') ?? true) {
     await scheduler.scheduleTask({

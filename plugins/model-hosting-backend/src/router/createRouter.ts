@@ -118,6 +118,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       stepSeconds: range.stepMs / 1000,
       series: await usage.series(ref, from, to, range.stepMs),
       lastUsed: ref.name ? await usage.lastUsed(ref as DeploymentRef) : undefined,
+      gpuUtilization: health.gpuUtilization,
     };
     res.json(body);
   });

@@ -11,8 +11,11 @@ export interface UsageDelta {
   generationTokens?: number;
   latencyMsSum?: number;
   latencyCount?: number;
+  /** One GPU-utilization sample, in percent. */
+  gpuUtilization?: number;
 }
 
+const COUNTERS = ['requests', 'errors', 'pulls', 'prompt_tokens', 'generation_tokens', 'latency_ms_sum', 'latency_count', 'gpu_util_sum', 'gpu_util_count'];
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const floorTo = (t: number, step: number) => new Date(Math.floor(t / step) * step);
@@ -33,6 +36,8 @@ export class UsageStore {
       generation_tokens: delta.generationTokens ?? 0,
       latency_ms_sum: delta.latencyMsSum ?? 0,
       latency_count: delta.latencyCount ?? 0,
+      gpu_util_sum: delta.gpuUtilization ?? 0,
+      gpu_util_count: delta.gpuUtilization === undefined ? 0 : 1,
     };
     if (Object.values(counts).every(v => v === 0)) return;
     const key = { resolution: 'minute', bucket_start: floorTo(at.getTime(), MINUTE), ...ref, model };
@@ -61,8 +66,8 @@ export class UsageStore {
       for (const r of rows) {
         const hour = floorTo(new Date(r.bucket_start).getTime(), HOUR);
         const k = [hour.toISOString(), r.cluster, r.namespace, r.name, r.model].join('|');
-        const h = hours.get(k) ?? { resolution: 'hour', bucket_start: hour, cluster: r.cluster, namespace: r.namespace, name: r.name, model: r.model, requests: 0, errors: 0, pulls: 0, prompt_tokens: 0, generation_tokens: 0, latency_ms_sum: 0, latency_count: 0, last_used: null };
-        for (const c of ['requests', 'errors', 'pulls', 'prompt_tokens', 'generation_tokens', 'latency_ms_sum', 'latency_count']) h[c] += Number(r[c]);
+        const h = hours.get(k) ?? { resolution: 'hour', bucket_start: hour, cluster: r.cluster, namespace: r.namespace, name: r.name, model: r.model, ...Object.fromEntries(COUNTERS.map(c => [c, 0])), last_used: null };
+        for (const c of COUNTERS) h[c] += Number(r[c]);
         if (r.last_used && (!h.last_used || new Date(r.last_used) > new Date(h.last_used))) h.last_used = new Date(r.last_used);
         hours.set(k, h);
       }
@@ -92,6 +97,7 @@ export class UsageStore {
     }
     const hourCovered = new Set(rows.filter(r => r.resolution === 'hour').map(r => `${new Date(r.bucket_start).getTime()}|${r.cluster}|${r.namespace}|${r.name}|${r.model}`));
     const latency = new Map<number, { sum: number; count: number }>();
+    const gpu = new Map<number, { sum: number; count: number }>();
     for (const r of rows) {
       const t = new Date(r.bucket_start).getTime();
       // A minute already counted in its rolled-up hour must not count twice.
@@ -107,8 +113,13 @@ export class UsageStore {
       l.sum += Number(r.latency_ms_sum);
       l.count += Number(r.latency_count);
       latency.set(floorTo(t, stepMs).getTime(), l);
+      const g = gpu.get(floorTo(t, stepMs).getTime()) ?? { sum: 0, count: 0 };
+      g.sum += Number(r.gpu_util_sum);
+      g.count += Number(r.gpu_util_count);
+      gpu.set(floorTo(t, stepMs).getTime(), g);
     }
     for (const [t, l] of latency) if (l.count > 0) points.get(t)!.latencyMs = Math.round(l.sum / l.count);
+    for (const [t, g] of gpu) if (g.count > 0) points.get(t)!.gpuUtilization = Math.round((g.sum / g.count) * 10) / 10;
     return [...points.values()];
   }
 

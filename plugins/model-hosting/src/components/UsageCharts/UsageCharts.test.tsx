@@ -32,13 +32,15 @@ describe('UsageCharts', () => {
     const ranges: string[] = [];
     server.use(http.get(`${base}/usage`, ({ request }) => {
       ranges.push(new URL(request.url).searchParams.get('range')!);
-      return HttpResponse.json({ from: '', to: '', stepSeconds: 60, lastUsed: '2026-11-24T10:05:00Z', series: [point('2026-11-24T10:00:00Z', 3), point('2026-11-24T10:01:00Z', 5)] });
+      return HttpResponse.json({ from: '', to: '', stepSeconds: 60, lastUsed: '2026-11-24T10:05:00Z', gpuUtilization: { configured: true, error: 'Prometheus is unreachable: connect ECONNREFUSED' }, series: [point('2026-11-24T10:00:00Z', 3), { ...point('2026-11-24T10:01:00Z', 5), gpuUtilization: 73 }] });
     }));
     await renderInTestApp(<TestApiProvider apis={[[modelHostingApiRef, client]]}><UsageCharts deploymentRef={ref} /></TestApiProvider>);
     expect(await screen.findByRole('img', { name: 'Requests and errors chart' })).toBeInTheDocument();
     expect(screen.getByRole('img', { name: 'Latency (mean, ms) chart' })).toBeInTheDocument();
     expect(screen.getByRole('img', { name: 'Tokens chart' })).toBeInTheDocument();
     expect(screen.getByText(/Last used/)).toBeInTheDocument();
+    expect(screen.getByRole('img', { name: 'GPU utilization (%) chart' })).toBeInTheDocument();
+    expect(screen.getByText(/Prometheus is unreachable/)).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Last hour' }));
     await screen.findByRole('img', { name: 'Tokens chart' });
     expect(ranges).toEqual(['24h', '1h']);

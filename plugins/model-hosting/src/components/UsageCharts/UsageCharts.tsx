@@ -1,4 +1,4 @@
-import { EmptyState, InfoCard, Progress, ResponseErrorPanel } from '@backstage/core-components';
+import { EmptyState, InfoCard, Progress, ResponseErrorPanel, WarningPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { DeploymentRef, UsagePoint } from '@internal/backstage-plugin-model-hosting-common';
 import { Box, Grid, Typography } from '@material-ui/core';
@@ -35,7 +35,8 @@ export function UsageCharts({ deploymentRef }: { deploymentRef?: DeploymentRef }
     30_000,
   );
   const series: UsagePoint[] = value?.series ?? [];
-  const empty = series.every(p => p.requests === 0 && p.errors === 0 && p.pulls === 0 && p.promptTokens === 0);
+  const empty = series.every(p => p.requests === 0 && p.errors === 0 && p.pulls === 0 && p.promptTokens === 0 && p.gpuUtilization === undefined);
+  const gpu = value?.gpuUtilization?.configured;
   const x = <XAxis dataKey="t" tickFormatter={label(range)} minTickGap={24} />;
   return (
     <InfoCard
@@ -49,6 +50,9 @@ export function UsageCharts({ deploymentRef }: { deploymentRef?: DeploymentRef }
         </ToggleButtonGroup>
       }
     >
+      {value?.gpuUtilization?.error && (
+        <WarningPanel severity="warning" title="GPU utilization unavailable" message={value.gpuUtilization.error} />
+      )}
       {loading && !value && <Progress />}
       {error && !value && <ResponseErrorPanel error={error} />}
       {value && empty && (
@@ -91,6 +95,17 @@ export function UsageCharts({ deploymentRef }: { deploymentRef?: DeploymentRef }
               <Area type="monotone" dataKey="generationTokens" name="Generated" stackId="t" stroke="#ff9800" fill="#ffcc80" isAnimationActive={false} />
             </AreaChart>
           </Chart>
+          {gpu && (
+            <Chart title="GPU utilization (%)">
+              <LineChart data={series}>
+                <CartesianGrid strokeDasharray="3 3" />
+                {x}
+                <YAxis domain={[0, 100]} />
+                <Tooltip labelFormatter={label(range)} />
+                <Line type="monotone" dataKey="gpuUtilization" name="GPU" stroke="#76b900" dot={false} connectNulls isAnimationActive={false} />
+              </LineChart>
+            </Chart>
+          )}
         </Grid>
       )}
     </InfoCard>
