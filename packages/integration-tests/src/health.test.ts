@@ -20,10 +20,11 @@ describe('health checks, auto-recovery and usage', () => {
   let mh: ModelHosting;
   // A Prometheus that answers instant queries the way the real API does, or is down.
   const prometheus = { up: true, samples: [] as Array<{ namespace: string; pod: string; value: number }> };
-  const prometheusServer = http.createServer((req, res) => {
+  const prometheusServer = http.createServer((_req, res) => {
     if (!prometheus.up) {
       res.writeHead(503);
-      return res.end('service unavailable');
+      res.end('service unavailable');
+      return;
     }
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({
