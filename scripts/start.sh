@@ -12,10 +12,17 @@ else
   say "starting the local simulated GPU cluster (stop it with: bash scripts/cluster/cluster.sh down)"
   bash "$repo/scripts/cluster/cluster.sh" up >/dev/null
   configs+=("$repo/.local/model-hosting.app-config.yaml")
+  # No containers run under kwok: stand-in model servers answer the health checks of the examples.
+  rm -f "$repo/.local/demo-engines.app-config.yaml"
+  node "$repo/scripts/demo-engines.mjs" "$repo/.local/model-hosting.kubeconfig" "$repo/.local/demo-engines.app-config.yaml" &
+  demo_engines=$!
+  trap 'kill $demo_engines 2>/dev/null || true' EXIT
+  for _ in $(seq 50); do [ -s "$repo/.local/demo-engines.app-config.yaml" ] && break; sleep 0.2; done
+  configs+=("$repo/.local/demo-engines.app-config.yaml")
 fi
 [ -f "$local_config" ] && configs+=("$local_config")
 
 mkdir -p "$repo/.local/sqlite"
 args=(); for c in "${configs[@]}"; do args+=(--config "$c"); done
 say "starting Backstage: http://localhost:3000 (backend on :7007)"
-exec node "$repo/.yarn/releases/yarn-4.13.0.cjs" start "${args[@]}"
+node "$repo/.yarn/releases/yarn-4.13.0.cjs" start "${args[@]}"

@@ -3,7 +3,7 @@
 //   Ollama:  GET /api/tags, POST /api/pull, POST /api/generate, GET /api/version
 //   OpenAI:  GET /v1/models, POST /v1/chat/completions
 //   vLLM:    GET /health, GET /metrics (Prometheus text, vllm: metric names)
-//   HTTP:    GET /v2/health/ready, POST /v2/models/:name/infer (Open Inference Protocol)
+//   HTTP:    GET /v2/health/ready, POST /v2/models/:name/infer (Open Inference Protocol), GET /healthz
 // It can be told to fail: mode 'ok' | 'error' (HTTP 500) | 'hang' (never answers) | 'malformed' (broken JSON).
 const http = require('http');
 
@@ -53,7 +53,7 @@ function createFakeEngine({ models = [], servedModel = 'model', mode = 'ok', por
       state.counters.success++;
       return json(res, 200, { model: body.model, created_at: now, response: 'OK.', done: true, done_reason: 'stop', total_duration: 5043500667, prompt_eval_count: 8, eval_count: 2 });
     }
-    if (req.method === 'GET' && url.pathname === '/health') { res.writeHead(200); return res.end(); }
+    if (req.method === 'GET' && (url.pathname === '/health' || url.pathname === '/healthz')) { res.writeHead(200); return res.end(); }
     if (req.method === 'GET' && url.pathname === '/v1/models') {
       return json(res, 200, { object: 'list', data: [{ id: state.servedModel, object: 'model', created: 1732000000, owned_by: 'vllm' }] });
     }
