@@ -56,6 +56,22 @@ export interface Config {
       /** Days of per-hour usage kept. Default 30. */
       hourRetentionDays?: number;
     };
+    /** The built-in autoscaler for requestsInFlight and queueDepth metrics. */
+    autoscaler?: {
+      /** Seconds between evaluations. Default 5. */
+      tickSeconds?: number;
+      /** Moving-average window of the load. Default 30. */
+      windowSeconds?: number;
+    };
+    /** The OpenAI-compatible gateway at /api/model-hosting/v1. */
+    gateway?: {
+      /** How long a request waits for a model scaled to zero to become ready. Default 300. */
+      maxWaitSeconds?: number;
+      /** Requests held per model while it starts; more get 503 with Retry-After. Default 100. */
+      maxPendingRequests?: number;
+      /** Timeout of a request to a running model server. Default 600. */
+      requestTimeoutSeconds?: number;
+    };
     catalog?: {
       /** Minutes between full resyncs of the model-hosting entities into the catalog. Default 10. */
       resyncMinutes?: number;

@@ -42,7 +42,15 @@ export const modelDeploymentDeletePermission = createPermission({
   resourceType: RESOURCE_TYPE,
 });
 
+/** Calling a model through the portal's OpenAI-compatible gateway. */
+export const modelInvokePermission = createPermission({
+  name: 'model-hosting.model.invoke',
+  attributes: { action: 'read' },
+  resourceType: RESOURCE_TYPE,
+});
+
 export const modelHostingPermissions = [
+  modelInvokePermission,
   modelDeploymentReadPermission,
   modelDeploymentCreatePermission,
   modelDeploymentScalePermission,

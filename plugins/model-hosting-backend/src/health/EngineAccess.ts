@@ -1,5 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import fetch, { RequestInit as NodeFetchInit } from 'node-fetch';
+import fetch, { RequestInit as NodeFetchInit, Response } from 'node-fetch';
 import { DeploymentRef, ModelDeployment } from '@internal/backstage-plugin-model-hosting-common';
 import { engineFor } from '../engines';
 
@@ -24,31 +24,42 @@ export class EngineAccess {
     private readonly options: { mode: AccessMode; endpoints: Record<string, string>; timeoutMs: number },
   ) {}
 
-  client(ref: DeploymentRef, md: ModelDeployment): EngineCall {
+  /** Where and how to reach the deployment's server. */
+  private target(ref: DeploymentRef, md: ModelDeployment): { base: string; authorize: (init: NodeFetchInit) => Promise<NodeFetchInit> } {
     const port = engineFor(md.spec.engine).port;
     const override = this.options.endpoints[`${ref.cluster}/${ref.namespace}/${ref.name}`];
     const kubeConfig = this.kubeConfigs.get(ref.cluster);
-    let base: string;
-    let authorize = async (init: NodeFetchInit) => init;
-    if (override) {
-      base = override.replace(/\/$/, '');
-    } else if (this.options.mode === 'clusterDns' || !kubeConfig) {
-      base = `http://${ref.name}.${ref.namespace}.svc.cluster.local:${port}`;
-    } else {
-      base = `${kubeConfig.getCurrentCluster()!.server}/api/v1/namespaces/${ref.namespace}/services/${ref.name}:${port}/proxy`;
-      authorize = async init => (await kubeConfig.applyToFetchOptions(init as any)) as NodeFetchInit;
+    if (override) return { base: override.replace(/\/$/, ''), authorize: async init => init };
+    if (this.options.mode === 'clusterDns' || !kubeConfig) {
+      return { base: `http://${ref.name}.${ref.namespace}.svc.cluster.local:${port}`, authorize: async init => init };
     }
+    return {
+      base: `${kubeConfig.getCurrentCluster()!.server}/api/v1/namespaces/${ref.namespace}/services/${ref.name}:${port}/proxy`,
+      authorize: async init => (await kubeConfig.applyToFetchOptions(init as any)) as NodeFetchInit,
+    };
+  }
+
+  /**
+   * A raw request to the server, its body left unread (for streaming). The caller passes the
+   * signal that aborts it; failures to connect become errors that name the path.
+   */
+  async request(ref: DeploymentRef, md: ModelDeployment, method: string, path: string, body: string | undefined, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+    const { base, authorize } = this.target(ref, md);
+    const init = await authorize({ method, headers, body, signal: signal as any });
+    return fetch(`${base}${path}`, init);
+  }
+
+  client(ref: DeploymentRef, md: ModelDeployment): EngineCall {
     return async (method, path, body, timeoutMs = this.options.timeoutMs) => {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), timeoutMs);
       try {
-        const init = await authorize({
-          method,
-          headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: controller.signal as any,
-        });
-        const res = await fetch(`${base}${path}`, init);
+        const res = await this.request(
+          ref, md, method, path,
+          body === undefined ? undefined : JSON.stringify(body),
+          body === undefined ? {} : { 'Content-Type': 'application/json' },
+          controller.signal,
+        );
         return { status: res.status, text: await res.text() };
       } catch (e) {
         if (controller.signal.aborted) throw new Error(`${method} ${path} timed out after ${timeoutMs} ms`);

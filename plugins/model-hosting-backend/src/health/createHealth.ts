@@ -66,5 +66,5 @@ export async function createHealth(deps: {
       await store.deleteOlderThan(new Date(Date.now() - historyDays * 86_400_000));
     },
   });
-  return { health, usage };
+  return { health, usage, access };
 }

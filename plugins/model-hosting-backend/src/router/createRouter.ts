@@ -15,6 +15,7 @@ import { ClusterManager } from '../cluster/ClusterManager';
 import { FleetService } from '../fleet/FleetService';
 import { HealthService } from '../health/HealthService';
 import { UsageStore } from '../usage/UsageStore';
+import { Gateway, RetryLaterError } from '../gateway/Gateway';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
@@ -25,6 +26,7 @@ export interface RouterOptions {
   usage: UsageStore;
   authorizer: DeploymentAuthorizer;
   clusters: ClusterManager;
+  gateway: Gateway;
 }
 
 /** Usage chart ranges and the bucket each uses. */
@@ -42,7 +44,7 @@ const refOf = (req: express.Request): DeploymentRef => ({
 
 /** HTTP only: parse, authenticate, call a service. Errors become JSON responses in Backstage's error handler. */
 export async function createRouter(options: RouterOptions): Promise<express.Router> {
-  const { httpAuth, fleet, actions, audit, health, usage, authorizer, clusters } = options;
+  const { httpAuth, fleet, actions, audit, health, usage, authorizer, clusters, gateway } = options;
   const router = Router();
   router.use(express.json({ limit: '256kb' }));
   const credentials = (req: express.Request) => httpAuth.credentials(req, { allow: ['user', 'service'] });
@@ -138,8 +140,24 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     });
   });
 
+  // The OpenAI-compatible gateway: route by model, scale from zero, stream back.
+  router.get('/v1/models', async (req, res) => {
+    res.json(await gateway.models(await credentials(req)));
+  });
+  for (const path of ['/v1/chat/completions', '/v1/completions', '/v1/embeddings']) {
+    router.post(path, async (req, res) => {
+      const controller = new AbortController();
+      res.on('close', () => controller.abort());
+      const answer = await gateway.forward(path, req.body, await credentials(req), controller.signal);
+      res.status(answer.status);
+      for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
+      answer.body.pipe(res);
+    });
+  }
+
   // express.json's parse failures carry a status but no Backstage error name: say what is wrong.
-  router.use((err: any, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
+  router.use((err: any, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (err instanceof RetryLaterError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
     if (err?.type === 'entity.parse.failed') next(new InputError(`The request body is not valid JSON: ${err.message}`));
     else if (err?.type === 'entity.too.large') next(new InputError('The request body is too large'));
     else next(err);

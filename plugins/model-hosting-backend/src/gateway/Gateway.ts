@@ -1,0 +1,183 @@
+import { BackstageCredentials, LoggerService } from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import {
+  DeploymentRef,
+  ModelDeployment,
+  modelInvokePermission,
+} from '@internal/backstage-plugin-model-hosting-common';
+import { Readable } from 'stream';
+import { DeploymentAuthorizer } from '../actions/authorize';
+import { Cluster, ClusterManager } from '../cluster/ClusterManager';
+import { EngineAccess } from '../health/EngineAccess';
+import { UsageStore } from '../usage/UsageStore';
+import { Traffic } from './Traffic';
+
+export interface GatewayOptions {
+  /** How long a request waits for a deployment scaled to zero to become ready. */
+  maxWaitMs: number;
+  /** Requests held per deployment while it scales from zero; more get a 503. */
+  maxPendingRequests: number;
+  /** Timeout of a request to the model server once it runs. */
+  requestTimeoutMs: number;
+}
+
+/** A 503 that tells the client when to come back. */
+export class RetryLaterError extends ServiceUnavailableError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(message);
+  }
+}
+
+interface Target {
+  cluster: Cluster;
+  ref: DeploymentRef;
+  md: ModelDeployment;
+}
+
+const servedModel = (md: ModelDeployment) => md.status?.activeModel ?? md.spec.model.name;
+
+/** What the gateway answers, to be written by the route. */
+export interface GatewayResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Readable;
+}
+
+/**
+ * The portal's OpenAI-compatible front door: routes a request by its `model` to a deployment
+ * serving it, scales that deployment up from zero and holds the request until it is ready,
+ * streams the answer back, and meters what passes.
+ */
+export class Gateway {
+  /** When the last scale-from-zero patch was sent after its request arrived, for the benchmark. */
+  lastScaleFromZero?: { arrivedAt: number; patchedAt: number };
+
+  constructor(
+    private readonly clusters: ClusterManager,
+    private readonly access: EngineAccess,
+    private readonly authorizer: DeploymentAuthorizer,
+    private readonly usage: UsageStore,
+    readonly traffic: Traffic,
+    private readonly logger: LoggerService,
+    private readonly options: GatewayOptions,
+  ) {}
+
+  /** The models the caller may invoke: the OpenAI `GET /v1/models` list. */
+  async models(credentials: BackstageCredentials) {
+    const all = this.targets();
+    const allowed = await this.authorizer.allowed(modelInvokePermission, all, credentials);
+    const ids = new Map<string, Target>();
+    all.filter((_, i) => allowed[i]).forEach(t => ids.set(servedModel(t.md), t));
+    return {
+      object: 'list',
+      data: [...ids].map(([id, t]) => ({ id, object: 'model', created: Math.floor(Date.parse(t.md.metadata.creationTimestamp ?? '') / 1000) || 0, owned_by: t.md.spec.owner })),
+    };
+  }
+
+  /** Forwards one OpenAI-style request (chat/completions, completions, embeddings). */
+  async forward(path: string, body: unknown, credentials: BackstageCredentials, signal: AbortSignal): Promise<GatewayResponse> {
+    const arrivedAt = Date.now();
+    const model = (body as { model?: unknown } | undefined)?.model;
+    if (typeof model !== 'string' || !model) throw new InputError('The request body needs a "model" (see GET /v1/models)');
+    const target = await this.pick(model, credentials);
+    const { ref } = target;
+    this.traffic.start(ref);
+    let finished = false;
+    const finish = (ok: boolean, started: number, tokens?: { prompt?: number; completion?: number }) => {
+      if (finished) return;
+      finished = true;
+      this.traffic.finish(ref);
+      void this.usage
+        .add(ref, model, {
+          requests: 1,
+          errors: ok ? 0 : 1,
+          latencyMsSum: Date.now() - started,
+          latencyCount: 1,
+          promptTokens: tokens?.prompt ?? 0,
+          generationTokens: tokens?.completion ?? 0,
+        })
+        .catch(e => this.logger.warn(`could not meter a gateway request: ${e}`));
+    };
+    try {
+      const md = await this.ensureReady(target, arrivedAt, signal);
+      const started = Date.now();
+      const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
+      const res = await this.access.request(ref, md, 'POST', path, JSON.stringify(body), { 'Content-Type': 'application/json' }, AbortSignal.any([signal, timeout]));
+      const contentType = res.headers.get('content-type') ?? 'application/json';
+      const stream = (body as { stream?: boolean }).stream === true;
+      if (stream || !contentType.includes('json')) {
+        // Streamed answers (server-sent events) pass through as they come.
+        const passthrough = res.body as unknown as Readable;
+        passthrough.on('end', () => finish(res.ok, started));
+        passthrough.on('error', () => finish(false, started));
+        passthrough.on('close', () => finish(res.ok, started));
+        return { status: res.status, headers: { 'Content-Type': contentType }, body: passthrough };
+      }
+      const text = await res.text();
+      let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+      try {
+        usage = JSON.parse(text)?.usage;
+      } catch {
+        // not JSON after all: pass it on unread
+      }
+      finish(res.ok, started, { prompt: usage?.prompt_tokens, completion: usage?.completion_tokens });
+      return { status: res.status, headers: { 'Content-Type': contentType }, body: Readable.from([text]) };
+    } catch (e) {
+      finish(false, arrivedAt);
+      if (e instanceof ServiceUnavailableError || e instanceof InputError) throw e;
+      if (signal.aborted) throw new ServiceUnavailableError('The client went away');
+      throw new ServiceUnavailableError(`Model server ${ref.namespace}/${ref.name} on ${ref.cluster} did not answer: ${(e as Error).message}`);
+    }
+  }
+
+  private targets(): Target[] {
+    return this.clusters.all().flatMap(cluster =>
+      cluster.cache.modelDeployments.list()
+        .filter(md => !md.metadata.deletionTimestamp)
+        .map(md => ({ cluster, ref: { cluster: cluster.name, namespace: md.metadata.namespace!, name: md.metadata.name }, md })),
+    );
+  }
+
+  /** A deployment serving the model that the caller may invoke: ready ones first. */
+  private async pick(model: string, credentials: BackstageCredentials): Promise<Target> {
+    const serving = this.targets().filter(t => servedModel(t.md) === model);
+    if (serving.length === 0) throw new NotFoundError(`No deployment serves the model '${model}'`);
+    const allowed = await this.authorizer.allowed(modelInvokePermission, serving, credentials);
+    const mine = serving.filter((_, i) => allowed[i]);
+    if (mine.length === 0) throw new NotAllowedError(`You may not invoke the model '${model}'`);
+    return mine.sort((a, b) => (b.md.status?.readyReplicas ?? 0) - (a.md.status?.readyReplicas ?? 0))[0];
+  }
+
+  /** Scales up from zero when needed and waits until a replica is ready, within the limits. */
+  private async ensureReady(target: Target, arrivedAt: number, signal: AbortSignal): Promise<ModelDeployment> {
+    const { cluster, ref } = target;
+    const current = () => cluster.cache.modelDeployments.get(ref.namespace, ref.name) ?? target.md;
+    // The Deployment's own count: quicker than waiting for the reconciler to copy it to status.
+    const ready = () => (current().spec.replicas ?? 1) > 0 && (cluster.cache.deployments.get(ref.namespace, ref.name)?.status?.readyReplicas ?? 0) > 0;
+    if (ready()) return current();
+    if (!this.traffic.hold(ref, this.options.maxPendingRequests)) {
+      throw new RetryLaterError(`${ref.name} is starting and already holds ${this.options.maxPendingRequests} requests; try again shortly`, 10);
+    }
+    try {
+      if ((current().spec.replicas ?? 1) === 0) {
+        const replicas = Math.max(1, current().spec.autoscaling?.minReplicas ?? 1);
+        await cluster.gateway.scaleModelDeployment(ref.namespace, ref.name, replicas);
+        this.lastScaleFromZero = { arrivedAt, patchedAt: Date.now() };
+        await cluster.gateway
+          .recordEvent(current(), 'Normal', 'ScaledFromZero', `A request for ${servedModel(current())} arrived; scaling to ${replicas}`, this.clusters.identity)
+          .catch(() => undefined);
+      }
+      const deadline = arrivedAt + this.options.maxWaitMs;
+      while (!ready()) {
+        if (signal.aborted) throw new ServiceUnavailableError('The client went away while the model was starting');
+        if (Date.now() > deadline) {
+          throw new RetryLaterError(`${ref.name} did not become ready within ${Math.round(this.options.maxWaitMs / 1000)} s; it is still starting`, 30);
+        }
+        await new Promise(r => setTimeout(r, 50));
+      }
+      return current();
+    } finally {
+      this.traffic.release(ref);
+    }
+  }
+}

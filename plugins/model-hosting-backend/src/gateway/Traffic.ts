@@ -1,0 +1,48 @@
+import { DeploymentRef } from '@internal/backstage-plugin-model-hosting-common';
+
+const keyOf = (r: DeploymentRef) => `${r.cluster}/${r.namespace}/${r.name}`;
+
+/** Requests in flight and the last request per deployment: the gateway's own counters, read by the autoscaler. */
+export class Traffic {
+  private readonly inFlight = new Map<string, number>();
+  private readonly lastRequest = new Map<string, number>();
+  private readonly waiting = new Map<string, number>();
+
+  start(ref: DeploymentRef) {
+    const k = keyOf(ref);
+    this.inFlight.set(k, (this.inFlight.get(k) ?? 0) + 1);
+    this.lastRequest.set(k, Date.now());
+  }
+
+  finish(ref: DeploymentRef) {
+    const k = keyOf(ref);
+    this.inFlight.set(k, Math.max(0, (this.inFlight.get(k) ?? 0) - 1));
+    this.lastRequest.set(k, Date.now());
+  }
+
+  /** Reserves a place among the requests held while a deployment scales from zero; false when full. */
+  hold(ref: DeploymentRef, max: number): boolean {
+    const k = keyOf(ref);
+    const n = this.waiting.get(k) ?? 0;
+    if (n >= max) return false;
+    this.waiting.set(k, n + 1);
+    return true;
+  }
+
+  release(ref: DeploymentRef) {
+    const k = keyOf(ref);
+    this.waiting.set(k, Math.max(0, (this.waiting.get(k) ?? 0) - 1));
+  }
+
+  inFlightOf(ref: DeploymentRef): number {
+    return this.inFlight.get(keyOf(ref)) ?? 0;
+  }
+
+  waitingOf(ref: DeploymentRef): number {
+    return this.waiting.get(keyOf(ref)) ?? 0;
+  }
+
+  lastRequestOf(ref: DeploymentRef): number | undefined {
+    return this.lastRequest.get(keyOf(ref));
+  }
+}
