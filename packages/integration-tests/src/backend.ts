@@ -35,7 +35,9 @@ export async function startModelHosting(options: StartOptions = {}) {
       mockServices.rootConfig.factory({
         data: {
           ...base,
-          modelHosting: { reconciler: { enabled: options.reconcile ?? true, leaseDurationSeconds: 3 }, requestTimeoutMs: 5000 },
+          // Health checks (and their auto-recovery restarts) only where a test asks for them:
+          // no model server answers under kwok.
+          modelHosting: { reconciler: { enabled: options.reconcile ?? true, leaseDurationSeconds: 3 }, requestTimeoutMs: 5000, health: { enabled: false } },
           ...(options.sqliteDir ? { backend: { database: { client: 'better-sqlite3', connection: { directory: options.sqliteDir } } } } : {}),
           ...options.config,
         },

@@ -98,7 +98,7 @@ export class HealthService {
     await this.recordUsage(ref, key, model, result);
 
     let recovered = false;
-    if (!result.healthy) {
+    if (!result.healthy && result.recoverable !== false) {
       const threshold = md.spec.healthCheck?.failureThreshold ?? 3;
       const failures = (await this.store.consecutiveFailures(ref, threshold)) + 1;
       if (failures >= threshold) recovered = await this.recover(cluster, ref, md, failures, result.message);

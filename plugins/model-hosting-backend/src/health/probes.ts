@@ -5,6 +5,8 @@ import { EngineCall } from './EngineAccess';
 export interface ProbeResult {
   healthy: boolean;
   message: string;
+  /** False when the backend could not get to the server at all (e.g. refused by the API server): restarting the pods would not help. */
+  recoverable?: boolean;
   /** Models pulled because they were missing (Ollama with autoPull). */
   pulled: string[];
   /** Cumulative counters read from the engine's own metrics (vLLM), when it has them. */
@@ -22,8 +24,18 @@ export interface EngineCounters {
 
 class ProbeFailure extends Error {}
 
+/** The API server's service proxy refused the backend (RBAC): the model server was never asked. */
+class AccessDenied extends ProbeFailure {}
+
+function checkAccess(status: number, path: string) {
+  if (status === 401 || status === 403) {
+    throw new AccessDenied(`the backend may not reach the model server through the API server (HTTP ${status} on ${path}); check its RBAC for services/proxy`);
+  }
+}
+
 async function getJson(call: EngineCall, path: string): Promise<any> {
   const res = await call('GET', path);
+  checkAccess(res.status, path);
   if (res.status >= 400) throw new ProbeFailure(`GET ${path} answered ${res.status}`);
   try {
     return JSON.parse(res.text);
@@ -101,6 +113,7 @@ async function probeOpenAi(call: EngineCall, md: ModelDeployment): Promise<Probe
   const served = md.status?.activeModel ?? md.spec.model.name;
   if (md.spec.engine === 'vllm') {
     const health = await call('GET', '/health');
+    checkAccess(health.status, '/health');
     if (health.status >= 400) throw new ProbeFailure(`GET /health answered ${health.status}`);
   }
   const models = await getJson(call, '/v1/models');
@@ -118,6 +131,7 @@ async function probeOpenAi(call: EngineCall, md: ModelDeployment): Promise<Probe
 async function probeHttp(call: EngineCall, md: ModelDeployment): Promise<ProbeResult> {
   const path = md.spec.healthCheck?.path ?? '/v2/health/ready';
   const res = await call('GET', path);
+  checkAccess(res.status, path);
   if (res.status >= 400) return { healthy: false, message: `GET ${path} answered ${res.status}`, pulled: [] };
   return { healthy: true, message: `GET ${path} answered ${res.status}`, pulled: [] };
 }
@@ -135,6 +149,7 @@ export async function probe(call: EngineCall, md: ModelDeployment): Promise<Prob
         return await probeHttp(call, md);
     }
   } catch (e) {
-    return { healthy: false, message: (e as Error).message, pulled: [] };
+    const message = (e as Error).message;
+    return { healthy: false, message, pulled: [], recoverable: !(e instanceof AccessDenied) };
   }
 }
