@@ -127,7 +127,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.get('/stats', async (req, res) => {
     await credentials(req);
-    res.json({ ...fleet.stats(), healthRound: health.lastRound });
+    res.json({ ...fleet.stats(), healthRound: health.lastRound, lastScaleFromZero: gateway.lastScaleFromZero });
   });
 
   router.get('/audit', async (req, res) => {
