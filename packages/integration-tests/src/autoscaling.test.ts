@@ -110,9 +110,12 @@ describe('the built-in autoscaler and the gateway', () => {
     expect(res.body.choices[0].message.content).toBe('OK.');
     expect(replicas('cold')).toBe(1);
     expect(kubectl('get', 'events', '-n', ns(), '--field-selector', 'involvedObject.name=cold', '-o', 'jsonpath={.items[*].reason}')).toContain('ScaledFromZero');
-    const usage = (await mh.api().get(`/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=cold&range=1h`)).body;
-    expect(usage.series.reduce((n: number, p: any) => n + p.requests, 0)).toBe(1);
-    expect(usage.series.reduce((n: number, p: any) => n + p.promptTokens, 0)).toBe(12);
+    // Metered by the gateway, written within a few seconds.
+    await eventually(async () => {
+      const usage = (await mh.api().get(`/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=cold&range=1h`)).body;
+      expect(usage.series.reduce((n: number, p: any) => n + p.requests, 0)).toBe(1);
+      expect(usage.series.reduce((n: number, p: any) => n + p.promptTokens, 0)).toBe(12);
+    }, 15_000);
   });
 
   it('holds at most maxPendingRequests while a model starts; the rest get 503 with Retry-After', async () => {

@@ -10,6 +10,7 @@ import { openDatabase } from './audit/database';
 import { createHealth } from './health/createHealth';
 import { Gateway } from './gateway/Gateway';
 import { Traffic } from './gateway/Traffic';
+import { UsageBuffer } from './usage/UsageBuffer';
 import { RequestAutoscaler } from './autoscaler/RequestAutoscaler';
 import { modelHostingClustersServiceRef } from './cluster/clustersService';
 import { FleetService } from './fleet/FleetService';
@@ -45,7 +46,9 @@ export const modelHostingPlugin = createBackendPlugin({
         const actions = new DeploymentActions(clusters, authorizer, audit, logger);
         const { health, usage, access } = await createHealth({ config, clusters, knex, scheduler, logger });
         const traffic = new Traffic();
-        const gateway = new Gateway(clusters, access, authorizer, usage, traffic, logger, {
+        const metered = new UsageBuffer(usage, logger);
+        lifecycle.addShutdownHook(() => metered.flush());
+        const gateway = new Gateway(clusters, access, authorizer, metered, traffic, {
           maxWaitMs: (config.getOptionalNumber('modelHosting.gateway.maxWaitSeconds') ?? 300) * 1000,
           maxPendingRequests: config.getOptionalNumber('modelHosting.gateway.maxPendingRequests') ?? 100,
           requestTimeoutMs: (config.getOptionalNumber('modelHosting.gateway.requestTimeoutSeconds') ?? 600) * 1000,

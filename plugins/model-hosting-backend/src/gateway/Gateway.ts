@@ -1,4 +1,4 @@
-import { BackstageCredentials, LoggerService } from '@backstage/backend-plugin-api';
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
 import {
   DeploymentRef,
@@ -9,7 +9,7 @@ import { Readable } from 'stream';
 import { DeploymentAuthorizer } from '../actions/authorize';
 import { Cluster, ClusterManager } from '../cluster/ClusterManager';
 import { EngineAccess } from '../health/EngineAccess';
-import { UsageStore } from '../usage/UsageStore';
+import { UsageBuffer } from '../usage/UsageBuffer';
 import { Traffic } from './Traffic';
 
 export interface GatewayOptions {
@@ -56,9 +56,8 @@ export class Gateway {
     private readonly clusters: ClusterManager,
     private readonly access: EngineAccess,
     private readonly authorizer: DeploymentAuthorizer,
-    private readonly usage: UsageStore,
+    private readonly usage: UsageBuffer,
     readonly traffic: Traffic,
-    private readonly logger: LoggerService,
     private readonly options: GatewayOptions,
   ) {}
 
@@ -87,16 +86,14 @@ export class Gateway {
       if (finished) return;
       finished = true;
       this.traffic.finish(ref);
-      void this.usage
-        .add(ref, model, {
-          requests: 1,
-          errors: ok ? 0 : 1,
-          latencyMsSum: Date.now() - started,
-          latencyCount: 1,
-          promptTokens: tokens?.prompt ?? 0,
-          generationTokens: tokens?.completion ?? 0,
-        })
-        .catch(e => this.logger.warn(`could not meter a gateway request: ${e}`));
+      this.usage.add(ref, model, {
+        requests: 1,
+        errors: ok ? 0 : 1,
+        latencyMsSum: Date.now() - started,
+        latencyCount: 1,
+        promptTokens: tokens?.prompt ?? 0,
+        generationTokens: tokens?.completion ?? 0,
+      });
     };
     try {
       const md = await this.ensureReady(target, arrivedAt, signal);

@@ -1,5 +1,9 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import http from 'http';
 import fetch, { RequestInit as NodeFetchInit, Response } from 'node-fetch';
+
+// Reused connections to model servers reached directly (the gateway sends many small requests).
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 });
 import { DeploymentRef, ModelDeployment } from '@internal/backstage-plugin-model-hosting-common';
 import { engineFor } from '../engines';
 
@@ -29,9 +33,10 @@ export class EngineAccess {
     const port = engineFor(md.spec.engine).port;
     const override = this.options.endpoints[`${ref.cluster}/${ref.namespace}/${ref.name}`];
     const kubeConfig = this.kubeConfigs.get(ref.cluster);
-    if (override) return { base: override.replace(/\/$/, ''), authorize: async init => init };
+    const direct = async (init: NodeFetchInit) => ({ ...init, agent: (url: URL) => (url.protocol === 'http:' ? keepAlive : undefined) } as NodeFetchInit);
+    if (override) return { base: override.replace(/\/$/, ''), authorize: direct };
     if (this.options.mode === 'clusterDns' || !kubeConfig) {
-      return { base: `http://${ref.name}.${ref.namespace}.svc.cluster.local:${port}`, authorize: async init => init };
+      return { base: `http://${ref.name}.${ref.namespace}.svc.cluster.local:${port}`, authorize: direct };
     }
     return {
       base: `${kubeConfig.getCurrentCluster()!.server}/api/v1/namespaces/${ref.namespace}/services/${ref.name}:${port}/proxy`,
