@@ -35,4 +35,12 @@ describe('decideReplicas', () => {
     expect(run(h, 0, 0, 70_000, toZero).replicas).toBe(0);
     expect(run(fresh(), 0, 1, 61_000, autoscaling).replicas).toBe(1); // min 1: never zero
   });
+
+  it('respects a scale by hand for the scale-down window', () => {
+    const h = fresh();
+    expect(run(h, 0, 1, 0).replicas).toBe(1);
+    expect(run(h, 0, 3, 1_000).replicas).toBe(3); // someone scaled to 3
+    expect(run(h, 0, 3, 30_000).replicas).toBe(3);
+    expect(run(h, 0, 3, 62_000).replicas).toBe(1);
+  });
 });

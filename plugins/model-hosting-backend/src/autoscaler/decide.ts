@@ -6,6 +6,8 @@ export interface LoadHistory {
   recommendations: Array<{ t: number; replicas: number }>;
   lastActive: number;
   lastServed?: number;
+  /** The replicas after our last decision: a different current count means someone scaled by hand. */
+  lastSeen?: number;
 }
 
 type Autoscaling = NonNullable<ModelDeploymentSpec['autoscaling']>;
@@ -20,7 +22,18 @@ export function decideReplicas(
   h: LoadHistory,
   input: { now: number; load: number; current: number; target: number; autoscaling: Autoscaling; windowMs: number },
 ): { replicas: number; reason: string } {
+  const decided = decideFor(h, input);
+  h.lastSeen = decided.replicas;
+  return decided;
+}
+
+function decideFor(
+  h: LoadHistory,
+  input: { now: number; load: number; current: number; target: number; autoscaling: Autoscaling; windowMs: number },
+): { replicas: number; reason: string } {
   const { now, load, current, target, autoscaling: a, windowMs } = input;
+  // A scale by hand counts as a recommendation: it holds for the scale-down window.
+  if (h.lastSeen !== undefined && current !== h.lastSeen) h.recommendations.push({ t: now, replicas: current });
   h.samples.push({ t: now, load });
   h.samples = h.samples.filter(s => now - s.t <= windowMs);
   const average = h.samples.reduce((n, s) => n + s.load, 0) / h.samples.length;
