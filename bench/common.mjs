@@ -48,7 +48,7 @@ export async function startBackend({ port, configs, token, logFile }) {
   return {
     base,
     call,
-    /** The backend's own process (the workspace start spawns node children): its resident memory. */
+    /** Stops the backend and the node processes it spawned (they share its process group). */
     stop: () => {
       try { process.kill(-child.pid, 'SIGTERM'); } catch {}
     },
