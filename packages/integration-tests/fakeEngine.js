@@ -1,7 +1,7 @@
 // A local model server that speaks the engines' real protocols, for tests and benchmarks (no
 // containers run under kwok). Shapes follow the public API documentation:
 //   Ollama:  GET /api/tags, POST /api/pull, POST /api/generate, GET /api/version
-//   OpenAI:  GET /v1/models, POST /v1/chat/completions
+//   OpenAI:  GET /v1/models, POST /v1/chat/completions (server-sent events with stream: true)
 //   vLLM:    GET /health, GET /metrics (Prometheus text, vllm: metric names)
 //   HTTP:    GET /v2/health/ready, POST /v2/models/:name/infer (Open Inference Protocol), GET /healthz
 // It can be told to fail: mode 'ok' | 'error' (HTTP 500) | 'hang' (never answers) | 'malformed' (broken JSON).
@@ -13,6 +13,9 @@ function createFakeEngine({ models = [], servedModel = 'model', mode = 'ok', por
     servedModel,
     mode,
     pulls: [],
+    streamDelayMs: 200,
+    /** When the server process started (seconds), as Prometheus' process collector reports it. */
+    startedAt: Date.now() / 1000,
     requests: 0,
     counters: { success: 0, promptTokens: 0, generationTokens: 0, latencySum: 0, latencyCount: 0, running: 0 },
   };
@@ -29,6 +32,16 @@ function createFakeEngine({ models = [], servedModel = 'model', mode = 'ok', por
     req.on('data', c => (data += c));
     req.on('end', () => { try { resolve(data ? JSON.parse(data) : {}); } catch { resolve(undefined); } });
   });
+  // Server-sent events as vLLM sends them: one chunk per word, state.streamDelayMs apart, then [DONE].
+  const streamChat = async (res, id, content) => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+    const chunk = delta => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1732000000, model: state.servedModel, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
+    for (const word of content.split(' ')) {
+      res.write(chunk({ content: word }));
+      await new Promise(r => setTimeout(r, state.streamDelayMs));
+    }
+    res.end('data: [DONE]\n\n');
+  };
   const server = http.createServer(async (req, res) => {
     state.requests++;
     if (state.mode === 'hang') return; // the socket stays open, nothing is written
@@ -65,7 +78,12 @@ function createFakeEngine({ models = [], servedModel = 'model', mode = 'ok', por
       state.counters.generationTokens += 3;
       state.counters.latencySum += 0.25;
       state.counters.latencyCount++;
-      return json(res, 200, { id: 'chatcmpl-1', object: 'chat.completion', created: 1732000000, model: state.servedModel, choices: [{ index: 0, message: { role: 'assistant', content: 'OK.' }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 } });
+      // Each answer has its own id; "Echo: x" is answered "x", so a client can tell its answer from another's.
+      const id = `chatcmpl-${state.counters.success}`;
+      const said = body.messages?.[body.messages.length - 1]?.content;
+      const content = typeof said === 'string' && said.startsWith('Echo: ') ? said.slice(6) : 'OK.';
+      if (body.stream === true) return streamChat(res, id, content);
+      return json(res, 200, { id, object: 'chat.completion', created: 1732000000, model: state.servedModel, choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 } });
     }
     if (req.method === 'GET' && url.pathname === '/metrics') {
       const c = state.counters;
@@ -78,6 +96,8 @@ function createFakeEngine({ models = [], servedModel = 'model', mode = 'ok', por
         '# HELP vllm:num_requests_waiting Number of requests waiting to be processed.',
         '# TYPE vllm:num_requests_waiting gauge',
         `vllm:num_requests_waiting{${label}} 0`,
+        '# TYPE process_start_time_seconds gauge',
+        `process_start_time_seconds ${state.startedAt}`,
         '# TYPE vllm:request_success_total counter',
         `vllm:request_success_total{finished_reason="stop",${label}} ${c.success}`,
         '# TYPE vllm:prompt_tokens_total counter',

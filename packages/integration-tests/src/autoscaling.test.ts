@@ -1,12 +1,14 @@
+import { mockCredentials } from '@backstage/backend-test-utils';
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AddressInfo } from 'net';
 import { ModelHosting, path, startModelHosting, waitForDeployment } from './backend';
 import { adminKubeConfig, eventually, kubectl, useGpuNode, useNamespace } from './kube';
 
 const { createFakeEngine } = require('../fakeEngine');
 
 type Fake = Awaited<ReturnType<typeof createFakeEngine>>;
-const chat = (mh: ModelHosting, model: string) =>
-  mh.api().post('/api/model-hosting/v1/chat/completions').send({ model, messages: [{ role: 'user', content: 'Say OK.' }] });
+const chat = (mh: ModelHosting, model: string, content = 'Say OK.') =>
+  mh.api().post('/api/model-hosting/v1/chat/completions').send({ model, messages: [{ role: 'user', content }] });
 
 describe('the real HPA on a ModelDeployment (metrics-server, kwok pod usage)', () => {
   const ns = useNamespace('hpa');
@@ -76,10 +78,10 @@ describe('the built-in autoscaler and the gateway', () => {
     await Promise.all([vllm, idle, cold, busy].map(f => f?.close()));
   });
 
-  const deploy = (name: string, model: string, autoscaling: object, replicas = 1) =>
+  const deploy = (name: string, model: string, autoscaling: object, replicas = 1, engine = 'vllm') =>
     mh.api().post('/api/model-hosting/deployments').send({
       cluster: 'local', namespace: ns(), name,
-      spec: { owner: 'group:default/ml-platform', engine: 'vllm', model: { name: model }, resources: { gpu: { count: 1, product: node.product } }, replicas, autoscaling },
+      spec: { owner: 'group:default/ml-platform', engine, model: { name: model }, resources: { gpu: { count: 1, product: node.product } }, replicas, autoscaling, healthCheck: { intervalSeconds: 5 } },
     });
   const replicas = (name: string) => Number(kubectl('get', 'md', name, '-n', ns(), '-o', 'jsonpath={.spec.replicas}'));
 
@@ -105,17 +107,18 @@ describe('the built-in autoscaler and the gateway', () => {
   it('wakes a deployment at zero on a request and answers once it is ready', async () => {
     expect((await deploy('cold', 'cold-model', { enabled: true, minReplicas: 0, maxReplicas: 2, metrics: [{ type: 'requestsInFlight', target: 10 }], scaleToZeroAfterSeconds: 3600 }, 0)).status).toBe(201);
     await waitForDeployment(mh, ns(), 'cold', d => d.summary.phase === 'ScaledToZero');
+    cold.state.startedAt = Date.now() / 1000; // the server that answers is a new process, as a new pod would be
     const res = await chat(mh, 'cold-model');
     expect(res.status).toBe(200);
     expect(res.body.choices[0].message.content).toBe('OK.');
     expect(replicas('cold')).toBe(1);
     expect(kubectl('get', 'events', '-n', ns(), '--field-selector', 'involvedObject.name=cold', '-o', 'jsonpath={.items[*].reason}')).toContain('ScaledFromZero');
-    // Metered by the gateway, written within a few seconds.
+    // Metered once (from vLLM's counters, which count from zero on a new server), within a health interval.
     await eventually(async () => {
       const usage = (await mh.api().get(`/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=cold&range=1h`)).body;
       expect(usage.series.reduce((n: number, p: any) => n + p.requests, 0)).toBe(1);
       expect(usage.series.reduce((n: number, p: any) => n + p.promptTokens, 0)).toBe(12);
-    }, 15_000);
+    }, 20_000);
   });
 
   it('holds at most maxPendingRequests while a model starts; the rest get 503 with Retry-After', async () => {
@@ -144,14 +147,49 @@ describe('the built-in autoscaler and the gateway', () => {
     }
   });
 
-  it('answers 200 concurrent requests exactly once each', async () => {
-    expect((await deploy('busy', 'busy-model', { enabled: false, maxReplicas: 1 })).status).toBe(201);
+  it('answers 200 concurrent requests exactly once each, and meters all of them', async () => {
+    // An OpenAI-compatible server: the gateway is what meters it.
+    expect((await deploy('busy', 'busy-model', { enabled: false, maxReplicas: 1 }, 1, 'openai')).status).toBe(201);
     await waitForDeployment(mh, ns(), 'busy', d => d.summary.phase === 'Ready');
     const before = busy.state.counters.success;
-    const answers = await Promise.all(Array.from({ length: 200 }, () => chat(mh, 'busy-model')));
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => chat(mh, 'busy-model', `Echo: request ${i}`)));
     expect(answers.filter(a => a.status === 200)).toHaveLength(200);
-    expect(new Set(answers.map(a => a.body.id)).size).toBe(1); // the fake answers the same id; count by server
+    // Every client got its own answer, and the server answered each request once.
+    expect(answers.map(a => a.body.choices[0].message.content)).toEqual(answers.map((_, i) => `request ${i}`));
+    expect(new Set(answers.map(a => a.body.id)).size).toBe(200);
     expect(busy.state.counters.success - before).toBe(200);
+    await eventually(async () => {
+      const usage = (await mh.api().get(`/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=busy&range=1h`)).body;
+      expect(usage.series.reduce((n: number, p: any) => n + p.requests, 0)).toBe(200);
+    }, 20_000);
+  });
+
+  it('streams an answer as the model writes it', async () => {
+    busy.state.streamDelayMs = 300;
+    const { port } = mh.backend.server.address() as AddressInfo;
+    const res = await fetch(`http://localhost:${port}/api/model-hosting/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'busy-model', stream: true, messages: [{ role: 'user', content: 'Echo: one two three four' }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const arrivals: Array<{ at: number; text: string }> = [];
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as any) arrivals.push({ at: Date.now(), text: decoder.decode(chunk) });
+    const events = arrivals.map(a => a.text).join('').split('\n\n').filter(Boolean);
+    expect(events.at(-1)).toBe('data: [DONE]');
+    const words = events.slice(0, -1).map(e => JSON.parse(e.slice('data: '.length)).choices[0].delta.content);
+    expect(words.join(' ')).toBe('one two three four');
+    // The first word came while the model was still writing: the gateway did not buffer the answer.
+    expect(arrivals.at(-1)!.at - arrivals[0].at).toBeGreaterThan(600);
+  });
+
+  it('accepts a service token as well as a user token', async () => {
+    const res = await chat(mh, 'busy-model').set('Authorization', mockCredentials.service.header());
+    expect(res.status).toBe(200);
+    const anonymous = await chat(mh, 'busy-model').set('Authorization', 'Bearer not-a-token');
+    expect(anonymous.status).toBe(401);
   });
 
   it('lists the models it routes to, and refuses unknown ones', async () => {

@@ -125,9 +125,12 @@ describe('health checks, auto-recovery and usage', () => {
 
   it('meters vLLM traffic from its metrics, and the usage survives a backend restart', async () => {
     // Traffic straight to the server, as clients would send it; the health checks read /metrics.
-    for (let i = 0; i < 5; i++) {
-      await fetch(`${vllm.url}/v1/chat/completions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'meta-llama/Llama-3.1-8B-Instruct', messages: [{ role: 'user', content: 'hi' }] }) });
-    }
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        await fetch(`${vllm.url}/v1/chat/completions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'meta-llama/Llama-3.1-8B-Instruct', messages: [{ role: 'user', content: 'hi' }] }) });
+      }
+    };
+    await send(5);
     const total = async (m: ModelHosting) => {
       const body = (await m.api().get(`/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=vllm&range=1h`)).body;
       return { requests: body.series.reduce((n: number, p: any) => n + p.requests, 0), tokens: body.series.reduce((n: number, p: any) => n + p.promptTokens, 0), body };
@@ -143,6 +146,9 @@ describe('health checks, auto-recovery and usage', () => {
     const after = await total(mh);
     expect(after.requests).toBe(5);
     expect(after.tokens).toBe(60);
+    // The restarted backend goes on from the last reading kept in the database: new requests count once.
+    await send(2);
+    await eventually(async () => expect((await total(mh)).requests).toBe(7), 30_000);
     // The fleet-wide series includes it too, by range.
     const day = (await mh.api().get('/api/model-hosting/usage?range=24h')).body;
     expect(day.stepSeconds).toBe(3600);

@@ -64,6 +64,13 @@ describe('permissions', () => {
       expect((await mh.api().get(path(ns(), 'ours'))).status).toBe(403);
     });
 
+    it('refuses to invoke a model through the gateway, and lists none', async () => {
+      const res = await mh.api().post('/api/model-hosting/v1/chat/completions').send({ model: 'iris', messages: [{ role: 'user', content: 'hi' }] });
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toBe("You may not invoke the model 'iris'");
+      expect((await mh.api().get('/api/model-hosting/v1/models')).body.data).toEqual([]);
+    });
+
     it('audits the refusals', async () => {
       const res = await mh.api().get(`/api/model-hosting/audit?namespace=${ns()}&name=ours`);
       expect(res.body.items.map((i: any) => `${i.action}:${i.outcome}`)).toEqual(

@@ -44,7 +44,7 @@ export const modelHostingPlugin = createBackendPlugin({
         const audit = new AuditLog(knex);
         const fleet = new FleetService(clusters, authorizer);
         const actions = new DeploymentActions(clusters, authorizer, audit, logger);
-        const { health, usage, access } = await createHealth({ config, clusters, knex, scheduler, logger });
+        const { health, usage, access, healthChecksRun } = await createHealth({ config, clusters, knex, scheduler, logger });
         const traffic = new Traffic();
         const metered = new UsageBuffer(usage, logger);
         lifecycle.addShutdownHook(() => metered.flush());
@@ -52,6 +52,7 @@ export const modelHostingPlugin = createBackendPlugin({
           maxWaitMs: (config.getOptionalNumber('modelHosting.gateway.maxWaitSeconds') ?? 300) * 1000,
           maxPendingRequests: config.getOptionalNumber('modelHosting.gateway.maxPendingRequests') ?? 100,
           requestTimeoutMs: (config.getOptionalNumber('modelHosting.gateway.requestTimeoutSeconds') ?? 600) * 1000,
+          healthChecksRun,
         });
         const autoscaler = new RequestAutoscaler(clusters, access, traffic, logger, {
           tickMs: (config.getOptionalNumber('modelHosting.autoscaler.tickSeconds') ?? 5) * 1000,

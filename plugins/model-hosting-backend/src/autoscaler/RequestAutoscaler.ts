@@ -3,7 +3,7 @@ import { DeploymentRef, ModelDeployment } from '@internal/backstage-plugin-model
 import { Cluster, ClusterManager } from '../cluster/ClusterManager';
 import { Traffic } from '../gateway/Traffic';
 import { EngineAccess } from '../health/EngineAccess';
-import { sumMetric } from '../health/probes';
+import { sumMetric } from '../usage/engineCounters';
 import { decideReplicas, LoadHistory } from './decide';
 
 export interface AutoscalerOptions {
@@ -64,21 +64,17 @@ export class RequestAutoscaler {
     }
   }
 
-  /** The engine's own load, for the whole deployment: its per-pod gauge times the ready pods. */
-  private async engineLoad(ref: DeploymentRef, md: ModelDeployment): Promise<{ running: number; waiting: number; served: number } | undefined> {
-    if (md.spec.engine !== 'vllm' || !(md.status?.readyReplicas ?? 0)) return undefined;
-    try {
-      const res = await this.access.client(ref, md)('GET', '/metrics', undefined, 2000);
-      if (res.status >= 400) return undefined;
-      const pods = md.status?.readyReplicas ?? 1;
-      return {
-        running: (sumMetric(res.text, 'vllm:num_requests_running') ?? 0) * pods,
-        waiting: (sumMetric(res.text, 'vllm:num_requests_waiting') ?? 0) * pods,
-        served: sumMetric(res.text, 'vllm:request_success_total') ?? 0,
-      };
-    } catch {
-      return undefined; // a server that does not answer adds no load; health checks report it
-    }
+  /** The engine's own load, for the whole deployment: each serving process's gauges, added up. */
+  private async engineLoad(cluster: Cluster, ref: DeploymentRef, md: ModelDeployment): Promise<{ running: number; waiting: number; served: number } | undefined> {
+    if (md.spec.engine !== 'vllm') return undefined;
+    const servers = this.access.perServer(ref, md, cluster.cache.readyPodsOf(md));
+    const texts = (await Promise.all(servers.map(s => s.call('GET', '/metrics', undefined, 2000)
+      .then(res => (res.status < 400 ? res.text : undefined))
+      .catch(() => undefined)))) // a server that does not answer adds no load; health checks report it
+      .filter((t): t is string => t !== undefined);
+    if (!texts.length) return undefined;
+    const sum = (name: string) => texts.reduce((n, t) => n + (sumMetric(t, name) ?? 0), 0);
+    return { running: sum('vllm:num_requests_running'), waiting: sum('vllm:num_requests_waiting'), served: sum('vllm:request_success_total') };
   }
 
   async evaluate(cluster: Cluster, md: ModelDeployment) {
@@ -87,7 +83,7 @@ export class RequestAutoscaler {
     const now = this.now();
     const a = md.spec.autoscaling!;
     const metric = a.metrics![0];
-    const engine = await this.engineLoad(ref, md);
+    const engine = await this.engineLoad(cluster, ref, md);
     const gatewayInFlight = this.traffic.inFlightOf(ref);
     const gatewayWaiting = this.traffic.waitingOf(ref);
     const load = metric.type === 'queueDepth'

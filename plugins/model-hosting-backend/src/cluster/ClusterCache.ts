@@ -36,6 +36,8 @@ const INVOLVED = 'involved';
 const NODE = 'node';
 
 /** Everything the plugin reads from one cluster, kept current by watches. Reads never call the API server. */
+export const isPodReady = (pod: V1Pod) => pod.status?.conditions?.find(c => c.type === 'Ready')?.status === 'True';
+
 export class ClusterCache {
   readonly modelDeployments: ResourceCache<ModelDeployment>;
   readonly deployments: ResourceCache<V1Deployment>;
@@ -141,6 +143,11 @@ export class ClusterCache {
   /** Pods of one ModelDeployment. */
   podsOf(md: ModelDeployment): V1Pod[] {
     return this.pods.byIndex(INSTANCE, `${md.metadata.namespace}/${md.metadata.name}`);
+  }
+
+  /** Pods of one ModelDeployment that pass their readiness probe: the ones serving. */
+  readyPodsOf(md: ModelDeployment): V1Pod[] {
+    return this.podsOf(md).filter(isPodReady);
   }
 
   podsOnNode(node: string): V1Pod[] {

@@ -5,6 +5,7 @@ import {
   ModelDeployment,
   PodInfo,
 } from '@internal/backstage-plugin-model-hosting-common';
+import { isPodReady } from '../cluster/ClusterCache';
 import { ANNOTATIONS } from '../controller/plan';
 
 /** The fleet-table view of one ModelDeployment. */
@@ -43,7 +44,7 @@ export function podInfo(pod: V1Pod, node: V1Node | undefined): PodInfo {
     node: pod.spec?.nodeName,
     gpuProduct: node?.metadata?.labels?.['nvidia.com/gpu.product'],
     phase: pod.metadata?.deletionTimestamp ? 'Terminating' : pod.status?.phase,
-    ready: pod.status?.conditions?.find(c => c.type === 'Ready')?.status === 'True',
+    ready: isPodReady(pod),
     restarts: (pod.status?.containerStatuses ?? []).reduce((n, s) => n + (s.restartCount ?? 0), 0),
     model: pod.metadata?.annotations?.[ANNOTATIONS.model],
     reason: scheduled?.status === 'False' ? scheduled.message : waiting?.message ?? waiting?.reason,

@@ -9,6 +9,7 @@ import { Readable } from 'stream';
 import { DeploymentAuthorizer } from '../actions/authorize';
 import { Cluster, ClusterManager } from '../cluster/ClusterManager';
 import { EngineAccess } from '../health/EngineAccess';
+import { engineMetersItself } from '../usage/EngineMeter';
 import { UsageBuffer } from '../usage/UsageBuffer';
 import { Traffic } from './Traffic';
 
@@ -19,6 +20,8 @@ export interface GatewayOptions {
   maxPendingRequests: number;
   /** Timeout of a request to the model server once it runs. */
   requestTimeoutMs: number;
+  /** Health checks run, and with them the metering of vLLM from its own counters. */
+  healthChecksRun: boolean;
 }
 
 /** A 503 that tells the client when to come back. */
@@ -80,12 +83,15 @@ export class Gateway {
     if (typeof model !== 'string' || !model) throw new InputError('The request body needs a "model" (see GET /v1/models)');
     const target = await this.pick(model, credentials);
     const { ref } = target;
+    // vLLM counts its own requests (see EngineMeter): counting them here too would count them twice.
+    const metered = !engineMetersItself(target.md, this.options.healthChecksRun);
     this.traffic.start(ref);
     let finished = false;
     const finish = (ok: boolean, started: number, tokens?: { prompt?: number; completion?: number }) => {
       if (finished) return;
       finished = true;
       this.traffic.finish(ref);
+      if (!metered) return;
       this.usage.add(ref, model, {
         requests: 1,
         errors: ok ? 0 : 1,
@@ -108,7 +114,8 @@ export class Gateway {
         passthrough.on('end', () => finish(res.ok, started));
         passthrough.on('error', () => finish(false, started));
         passthrough.on('close', () => finish(res.ok, started));
-        return { status: res.status, headers: { 'Content-Type': contentType }, body: passthrough };
+        // no-transform: Backstage's compression middleware would otherwise hold small events back.
+        return { status: res.status, headers: { 'Content-Type': contentType, 'Cache-Control': 'no-cache, no-transform' }, body: passthrough };
       }
       const text = await res.text();
       let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;

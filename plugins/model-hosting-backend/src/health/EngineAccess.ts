@@ -1,11 +1,11 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { DeploymentRef, ModelDeployment } from '@internal/backstage-plugin-model-hosting-common';
 import http from 'http';
 import fetch, { RequestInit as NodeFetchInit, Response } from 'node-fetch';
+import { engineFor } from '../engines';
 
 // Reused connections to model servers reached directly (the gateway sends many small requests).
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 });
-import { DeploymentRef, ModelDeployment } from '@internal/backstage-plugin-model-hosting-common';
-import { engineFor } from '../engines';
 
 export interface EngineResponse {
   status: number;
@@ -28,33 +28,47 @@ export class EngineAccess {
     private readonly options: { mode: AccessMode; endpoints: Record<string, string>; timeoutMs: number },
   ) {}
 
-  /** Where and how to reach the deployment's server. */
-  private target(ref: DeploymentRef, md: ModelDeployment): { base: string; authorize: (init: NodeFetchInit) => Promise<NodeFetchInit> } {
+  private override(ref: DeploymentRef): string | undefined {
+    return this.options.endpoints[`${ref.cluster}/${ref.namespace}/${ref.name}`];
+  }
+
+  /** Where and how to reach the deployment's server: its Service, or one pod of it when given. */
+  private target(ref: DeploymentRef, md: ModelDeployment, pod?: V1Pod): { base: string; authorize: (init: NodeFetchInit) => Promise<NodeFetchInit> } {
     const port = engineFor(md.spec.engine).port;
-    const override = this.options.endpoints[`${ref.cluster}/${ref.namespace}/${ref.name}`];
+    const override = this.override(ref);
     const kubeConfig = this.kubeConfigs.get(ref.cluster);
     const direct = async (init: NodeFetchInit) => ({ ...init, agent: (url: URL) => (url.protocol === 'http:' ? keepAlive : undefined) } as NodeFetchInit);
     if (override) return { base: override.replace(/\/$/, ''), authorize: direct };
     if (this.options.mode === 'clusterDns' || !kubeConfig) {
-      return { base: `http://${ref.name}.${ref.namespace}.svc.cluster.local:${port}`, authorize: direct };
+      return { base: pod ? `http://${pod.status?.podIP}:${port}` : `http://${ref.name}.${ref.namespace}.svc.cluster.local:${port}`, authorize: direct };
     }
+    const proxied = pod ? `pods/${pod.metadata!.name}:${port}` : `services/${ref.name}:${port}`;
     return {
-      base: `${kubeConfig.getCurrentCluster()!.server}/api/v1/namespaces/${ref.namespace}/services/${ref.name}:${port}/proxy`,
+      base: `${kubeConfig.getCurrentCluster()!.server}/api/v1/namespaces/${ref.namespace}/${proxied}/proxy`,
       authorize: async init => (await kubeConfig.applyToFetchOptions(init as any)) as NodeFetchInit,
     };
+  }
+
+  /**
+   * One caller per server process behind the deployment, for what a Service would blur (each
+   * pod's own counters and gauges): its ready pods, or the one configured endpoint.
+   */
+  perServer(ref: DeploymentRef, md: ModelDeployment, readyPods: V1Pod[]): Array<{ id: string; startedAtMs?: number; call: EngineCall }> {
+    if (this.override(ref)) return [{ id: 'endpoint', call: this.client(ref, md) }];
+    return readyPods.map(pod => ({ id: pod.metadata!.name!, startedAtMs: Date.parse(String(pod.status?.startTime)) || undefined, call: this.client(ref, md, pod) }));
   }
 
   /**
    * A raw request to the server, its body left unread (for streaming). The caller passes the
    * signal that aborts it; failures to connect become errors that name the path.
    */
-  async request(ref: DeploymentRef, md: ModelDeployment, method: string, path: string, body: string | undefined, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
-    const { base, authorize } = this.target(ref, md);
+  async request(ref: DeploymentRef, md: ModelDeployment, method: string, path: string, body: string | undefined, headers: Record<string, string>, signal: AbortSignal, pod?: V1Pod): Promise<Response> {
+    const { base, authorize } = this.target(ref, md, pod);
     const init = await authorize({ method, headers, body, signal: signal as any });
     return fetch(`${base}${path}`, init);
   }
 
-  client(ref: DeploymentRef, md: ModelDeployment): EngineCall {
+  client(ref: DeploymentRef, md: ModelDeployment, pod?: V1Pod): EngineCall {
     return async (method, path, body, timeoutMs = this.options.timeoutMs) => {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -64,6 +78,7 @@ export class EngineAccess {
           body === undefined ? undefined : JSON.stringify(body),
           body === undefined ? {} : { 'Content-Type': 'application/json' },
           controller.signal,
+          pod,
         );
         return { status: res.status, text: await res.text() };
       } catch (e) {

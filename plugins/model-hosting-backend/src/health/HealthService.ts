@@ -7,7 +7,8 @@ import { PrometheusGpu } from '../usage/PrometheusGpu';
 import { UsageStore } from '../usage/UsageStore';
 import { EngineAccess } from './EngineAccess';
 import { HealthStore } from './HealthStore';
-import { EngineCounters, probe, ProbeResult } from './probes';
+import { EngineMeter, engineMetersItself } from '../usage/EngineMeter';
+import { probe, ProbeResult } from './probes';
 
 export interface HealthOptions {
   concurrency: number;
@@ -36,7 +37,6 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<u
  */
 export class HealthService {
   private readonly lastChecked = new Map<string, number>();
-  private readonly lastCounters = new Map<string, EngineCounters>();
   private readonly lastStatusWrite = new Map<string, number>();
   private readonly cappedWarned = new Map<string, number>();
   /** The last error of the GPU-utilization source, shown with the usage charts. */
@@ -49,6 +49,7 @@ export class HealthService {
     private readonly access: EngineAccess,
     private readonly store: HealthStore,
     private readonly usage: UsageStore,
+    private readonly meter: EngineMeter,
     private readonly logger: LoggerService,
     private readonly options: HealthOptions,
     private readonly prometheus?: PrometheusGpu,
@@ -95,7 +96,8 @@ export class HealthService {
     const result = await probe(this.access.client(ref, md), md);
     const latencyMs = Date.now() - started;
     const model = md.status?.activeModel ?? md.spec.model.name;
-    await this.recordUsage(ref, key, model, result);
+    if (result.pulled.length) await this.usage.add(ref, model, { pulls: result.pulled.length });
+    if (result.healthy && engineMetersItself(md, true)) await this.meter.meter(ref, md, cluster.cache.podsOf(md));
 
     let recovered = false;
     if (!result.healthy && result.recoverable !== false) {
@@ -106,25 +108,6 @@ export class HealthService {
     await this.store.record(ref, { ...result, latencyMs, recovered });
     await this.writeStatus(cluster, ref, result);
     return result;
-  }
-
-  private async recordUsage(ref: DeploymentRef, key: string, model: string, result: ProbeResult) {
-    if (result.pulled.length) await this.usage.add(ref, model, { pulls: result.pulled.length });
-    const counters = result.metrics;
-    if (!counters) return;
-    const before = this.lastCounters.get(key);
-    this.lastCounters.set(key, counters);
-    if (!before) return; // the first scrape only sets the baseline
-    // Counters that went down mean the server restarted: everything since then is new.
-    const delta = (k: keyof EngineCounters) => (counters[k] >= before[k] ? counters[k] - before[k] : counters[k]);
-    await this.usage.add(ref, model, {
-      requests: delta('requests'),
-      errors: delta('errors'),
-      promptTokens: delta('promptTokens'),
-      generationTokens: delta('generationTokens'),
-      latencyMsSum: delta('latencySecondsSum') * 1000,
-      latencyCount: delta('latencyCount'),
-    });
   }
 
   /** One Prometheus query per round: each GPU deployment's mean utilization over its pods. */

@@ -3,6 +3,7 @@ import { Config } from '@backstage/config';
 import { Knex } from 'knex';
 import { ClusterManager } from '../cluster/ClusterManager';
 import { PrometheusGpu } from '../usage/PrometheusGpu';
+import { EngineMeter } from '../usage/EngineMeter';
 import { UsageStore } from '../usage/UsageStore';
 import { AccessMode, EngineAccess } from './EngineAccess';
 import { HealthService } from './HealthService';
@@ -35,14 +36,16 @@ export async function createHealth(deps: {
   const prometheus = prometheusUrl
     ? new PrometheusGpu(prometheusUrl, (config.getOptionalNumber('modelHosting.prometheus.timeoutSeconds') ?? 5) * 1000, config.getOptionalString('modelHosting.prometheus.gpuUtilizationQuery'))
     : undefined;
-  const health = new HealthService(clusters, access, store, usage, logger, {
+  const meter = new EngineMeter(knex, access, usage);
+  const health = new HealthService(clusters, access, store, usage, meter, logger, {
     concurrency: c?.getOptionalNumber('concurrency') ?? 50,
     statusRefreshMs: (c?.getOptionalNumber('statusRefreshSeconds') ?? 60) * 1000,
     maxRestartsPerHour: c?.getOptionalNumber('maxRestartsPerHour') ?? 3,
     recoveryBackoffMs: (c?.getOptionalNumber('recoveryBackoffSeconds') ?? 60) * 1000,
   }, prometheus);
 
-  if (c?.getOptionalBoolean('enabled') ?? true) {
+  const enabled = c?.getOptionalBoolean('enabled') ?? true;
+  if (enabled) {
     await scheduler.scheduleTask({
       id: 'model-hosting-health-checks',
       frequency: { seconds: c?.getOptionalNumber('tickSeconds') ?? 5 },
@@ -64,7 +67,8 @@ export async function createHealth(deps: {
     fn: async () => {
       await usage.rollup(new Date(), retention);
       await store.deleteOlderThan(new Date(Date.now() - historyDays * 86_400_000));
+      await meter.forgetOlderThan(new Date(Date.now() - 86_400_000));
     },
   });
-  return { health, usage, access };
+  return { health, usage, access, healthChecksRun: enabled };
 }

@@ -9,17 +9,6 @@ export interface ProbeResult {
   recoverable?: boolean;
   /** Models pulled because they were missing (Ollama with autoPull). */
   pulled: string[];
-  /** Cumulative counters read from the engine's own metrics (vLLM), when it has them. */
-  metrics?: EngineCounters;
-}
-
-export interface EngineCounters {
-  requests: number;
-  errors: number;
-  promptTokens: number;
-  generationTokens: number;
-  latencySecondsSum: number;
-  latencyCount: number;
 }
 
 class ProbeFailure extends Error {}
@@ -80,34 +69,6 @@ async function probeOllama(call: EngineCall, md: ModelDeployment): Promise<Probe
   return { healthy: true, message: pulled.length ? `pulled ${pulled.join(', ')}` : `${present.length} model(s) present`, pulled };
 }
 
-/** Prometheus text format: the sum of every sample of a metric, whatever its labels. */
-export function sumMetric(text: string, name: string): number | undefined {
-  let total: number | undefined;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || line.startsWith('#')) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== '{' && rest[0] !== ' ') continue;
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) total = (total ?? 0) + value;
-  }
-  return total;
-}
-
-async function vllmCounters(call: EngineCall): Promise<EngineCounters | undefined> {
-  const res = await call('GET', '/metrics');
-  if (res.status >= 400) return undefined;
-  const requests = sumMetric(res.text, 'vllm:request_success_total');
-  if (requests === undefined) return undefined;
-  return {
-    requests,
-    errors: 0,
-    promptTokens: sumMetric(res.text, 'vllm:prompt_tokens_total') ?? 0,
-    generationTokens: sumMetric(res.text, 'vllm:generation_tokens_total') ?? 0,
-    latencySecondsSum: sumMetric(res.text, 'vllm:e2e_request_latency_seconds_sum') ?? 0,
-    latencyCount: sumMetric(res.text, 'vllm:e2e_request_latency_seconds_count') ?? 0,
-  };
-}
-
 async function probeOpenAi(call: EngineCall, md: ModelDeployment): Promise<ProbeResult> {
   const hc = md.spec.healthCheck ?? {};
   const served = md.status?.activeModel ?? md.spec.model.name;
@@ -124,8 +85,7 @@ async function probeOpenAi(call: EngineCall, md: ModelDeployment): Promise<Probe
     const answer = await postJson(call, '/v1/chat/completions', { model: served, messages: [{ role: 'user', content: hc.inferenceTest.prompt ?? 'Say OK.' }], max_tokens: 8 }, (hc.inferenceTest.timeoutSeconds ?? 30) * 1000);
     if (typeof answer?.choices?.[0]?.message?.content !== 'string') throw new ProbeFailure('POST /v1/chat/completions returned no message');
   }
-  const metrics = md.spec.engine === 'vllm' ? await vllmCounters(call).catch(() => undefined) : undefined;
-  return { healthy: true, message: `serves ${served}`, pulled: [], metrics };
+  return { healthy: true, message: `serves ${served}`, pulled: [] };
 }
 
 async function probeHttp(call: EngineCall, md: ModelDeployment): Promise<ProbeResult> {
