@@ -50,6 +50,15 @@ describe('DeploymentView', () => {
     expect(screen.getByText('No usage recorded in this range yet')).toBeInTheDocument();
   });
 
+  it('says what the built-in autoscaler goes by, and that a request wakes a deployment at zero', async () => {
+    server.use(http.get(one, () => HttpResponse.json(detail(d => {
+      d.summary.phase = 'ScaledToZero';
+      d.resource.spec.autoscaling = { enabled: true, minReplicas: 0, maxReplicas: 2, metrics: [{ type: 'requestsInFlight', target: 8 }], scaleToZeroAfterSeconds: 600 };
+    }))));
+    await render();
+    expect(await screen.findByText('built-in, 0–2 replicas on requestsInFlight 8 per replica; to zero after 600 s idle, woken by the next request through the gateway')).toBeInTheDocument();
+  });
+
   it('shows the progress of a running switch', async () => {
     server.use(http.get(one, () => HttpResponse.json(detail(d => {
       d.summary.phase = 'Switching';

@@ -5,6 +5,17 @@ import { gpuText, PhaseStatus } from '../FleetPage/FleetTable';
 
 const switchStep = { ScalingDown: 'freeing the GPUs', Starting: 'starting the new model' } as const;
 
+type Autoscaling = NonNullable<DeploymentDetail['resource']['spec']['autoscaling']>;
+
+/** What the built-in autoscaler goes by, and whether a request wakes the deployment from zero. */
+function builtInText(a: Autoscaling) {
+  const metrics = (a.metrics ?? []).map(m => `${m.type} ${m.target} per replica`).join(', ');
+  const toZero = a.minReplicas === 0 && a.scaleToZeroAfterSeconds !== undefined
+    ? `; to zero after ${a.scaleToZeroAfterSeconds} s idle, woken by the next request through the gateway`
+    : '';
+  return `built-in, ${a.minReplicas ?? 1}–${a.maxReplicas} replicas on ${metrics}${toZero}`;
+}
+
 /** Phase, model, replicas, conditions, autoscaler and the last switch of one deployment. */
 export function StatusCard({ detail, action }: { detail: DeploymentDetail; action?: React.ReactNode }) {
   const { summary, resource, hpa } = detail;
@@ -23,8 +34,8 @@ export function StatusCard({ detail, action }: { detail: DeploymentDetail; actio
     endpoint: status.endpoint ?? '—',
     autoscaler: hpa
       ? `HPA ${hpa.minReplicas ?? 1}–${hpa.maxReplicas} replicas, ${hpa.metrics.map(m => `${m.name} ${m.current ?? '?'}%/${m.target}%`).join(', ')}`
-      : summary.autoscaling?.enabled
-        ? `built-in, ${summary.autoscaling.minReplicas}–${summary.autoscaling.maxReplicas} replicas`
+      : resource.spec.autoscaling?.enabled
+        ? builtInText(resource.spec.autoscaling)
         : 'off',
     'last switch': last ? `${last.from} → ${last.to} in ${last.seconds} s (${last.strategy})` : '—',
   };
