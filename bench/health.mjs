@@ -1,6 +1,7 @@
 // Benchmark for health checks (issue 4). Run: bash bench/health.sh
-// 1000 ModelDeployments on a local cluster, each with its own local model server (HTTP predictor
-// protocol), checked by the real backend: the time of one round over all of them, and memory.
+// 1000 ModelDeployments on a local cluster, each with its own local model server (half speak the
+// HTTP predictor protocol, half are vLLM, whose /metrics are metered after each healthy check),
+// checked by the real backend: the time of one round over all of them, and memory.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -36,8 +37,9 @@ await core.createNamespace({ body: { metadata: { name: ns } } }).catch(e => { if
 
 console.log(`starting ${N} local model servers...`);
 const servers = [];
-for (let i = 0; i < N; i++) servers.push(await createFakeEngine({}));
-const names = servers.map((_, i) => `hc-${i}`);
+const names = Array.from({ length: N }, (_, i) => `hc-${i}`);
+const engineOf = i => (i % 2 ? 'vllm' : 'http');
+for (let i = 0; i < N; i++) servers.push(await createFakeEngine({ servedModel: names[i] }));
 
 const benchConfig = path.join(state, 'app-config.health-bench.yaml');
 fs.writeFileSync(benchConfig, JSON.stringify({
@@ -54,10 +56,10 @@ const backend = await startBackend({
 try {
   const stats = () => backend.call('GET', '/api/model-hosting/stats');
   console.log(`creating ${N} ModelDeployments...`);
-  await parallel(names, 16, name => custom.createNamespacedCustomObject({
+  await parallel(names.map((name, i) => [name, engineOf(i)]), 16, ([name, engine]) => custom.createNamespacedCustomObject({
     group: 'modelhosting.io', version: 'v1alpha1', plural: 'modeldeployments', namespace: ns,
     body: { apiVersion: 'modelhosting.io/v1alpha1', kind: 'ModelDeployment', metadata: { name },
-      spec: { owner: 'group:default/ml-platform', engine: 'http', model: { name }, resources: { cpu: '10m', memory: '16Mi' }, replicas: 1, healthCheck: { intervalSeconds: 5 } } },
+      spec: { owner: 'group:default/ml-platform', engine, model: { name }, resources: { cpu: '10m', memory: '16Mi' }, replicas: 1, healthCheck: { intervalSeconds: 5 } } },
   }).catch(e => { if (e.code !== 409) throw e; }));
   for (;;) {
     const fleet = await backend.call('GET', '/api/model-hosting/deployments');
@@ -83,11 +85,17 @@ try {
     return r;
   };
   const first = await round('round 1 (health goes from unknown to Healthy: 1000 status writes)');
-  const second = await round('round 2 (steady state: history rows only)');
+  // Traffic the vLLM servers served between the rounds: round 2 meters it from their /metrics.
+  const vllmServers = servers.filter((_, i) => engineOf(i) === 'vllm');
+  for (const s of vllmServers) s.state.counters.success += 3;
+  const second = await round(`round 2 (steady state: history rows, ${vllmServers.length} vLLM servers metered)`);
+  const usage = await backend.call('GET', '/api/model-hosting/usage?range=1h');
+  const metered = usage.series.reduce((n, p) => n + p.requests, 0);
   const after = (await stats()).memory;
   const rss = (after.rss - before.rss) / 2 ** 20;
   console.log(`\nSummary`);
   console.log(`${second.durationMs <= 10_000 ? 'PASS' : 'MISS'}  ${second.checked} endpoints checked in ${(second.durationMs / 1000).toFixed(2)} s at concurrency ${second.concurrency} (target <= 10 s); first round with status writes ${(first.durationMs / 1000).toFixed(2)} s`);
+  console.log(`${metered === vllmServers.length * 3 ? 'PASS' : 'MISS'}  metered ${metered} of the ${vllmServers.length * 3} requests the vLLM servers served between the rounds`);
   console.log(`      backend RSS ${(after.rss / 2 ** 20).toFixed(0)} MB, +${rss.toFixed(0)} MB across both rounds (heap ${(after.heapUsed / 2 ** 20).toFixed(0)} MB)`);
 } finally {
   backend.stop();

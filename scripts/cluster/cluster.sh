@@ -108,6 +108,8 @@ up() {
   step "creating the simulated GPU nodes" "${k[@]}" apply -f "$repo/k8s/local/gpu-nodes.yaml"
   step "waiting for the CRD" "${k[@]}" wait --for condition=Established crd/modeldeployments.modelhosting.io --timeout 60s
   step "waiting for the nodes" "${k[@]}" wait --for condition=Ready node --all --timeout 120s
+  # The HPA needs resource metrics: wait until metrics-server serves them.
+  step "waiting for the metrics API" "${k[@]}" wait --for condition=Available apiservice/v1beta1.metrics.k8s.io --timeout 120s
   step "installing RBAC" "${k[@]}" apply -f "$repo/k8s/rbac/"
   write_backstage_config
   if [ "$examples" = 1 ]; then

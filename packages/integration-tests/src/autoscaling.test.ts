@@ -18,6 +18,12 @@ describe('the real HPA on a ModelDeployment (metrics-server, kwok pod usage)', (
   });
   afterAll(async () => mh?.stop());
 
+  // What the HPA controller reports, for a failure message that says why it did not scale.
+  const hpaState = () =>
+    [
+      kubectl('get', 'hpa', 'predictor', '-n', ns(), '-o', 'jsonpath={.status.currentMetrics} {range .status.conditions[*]}{.type}={.status} {.reason}: {.message}; {end}'),
+      kubectl('get', 'events', '-n', ns(), '--field-selector', 'involvedObject.kind=HorizontalPodAutoscaler', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}; {end}'),
+    ].join(' | ');
   const setCpuUsage = (usage: string) =>
     kubectl('annotate', 'pods', '-n', ns(), '-l', 'app.kubernetes.io/instance=predictor', '--overwrite', `kwok.x-k8s.io/usage-cpu=${usage}`);
 
@@ -35,16 +41,17 @@ describe('the real HPA on a ModelDeployment (metrics-server, kwok pod usage)', (
     await eventually(async () => {
       setCpuUsage('900m');
       const replicas = kubectl('get', 'md', 'predictor', '-n', ns(), '-o', 'jsonpath={.spec.replicas}');
-      expect(Number(replicas)).toBeGreaterThan(1);
-    }, 150_000, 5000);
+      if (Number(replicas) <= 1) throw new Error(`still ${replicas} replica(s); the HPA says: ${hpaState()}`);
+    }, 240_000, 5000);
     // The detail view shows the HPA's own view once it has seen the new pods.
     const up = await waitForDeployment(mh, ns(), 'predictor', d => d.summary.readyReplicas > 1 && d.hpa?.currentReplicas > 1, 90_000);
     expect(up.hpa.metrics[0]).toMatchObject({ name: 'cpu', target: 50 });
     await eventually(async () => {
       setCpuUsage('50m');
-      expect(kubectl('get', 'md', 'predictor', '-n', ns(), '-o', 'jsonpath={.spec.replicas}')).toBe('1');
-    }, 150_000, 5000);
-  }, 330_000);
+      const replicas = kubectl('get', 'md', 'predictor', '-n', ns(), '-o', 'jsonpath={.spec.replicas}');
+      if (replicas !== '1') throw new Error(`still ${replicas} replicas; the HPA says: ${hpaState()}`);
+    }, 240_000, 5000);
+  }, 600_000);
 });
 
 describe('the built-in autoscaler and the gateway', () => {
