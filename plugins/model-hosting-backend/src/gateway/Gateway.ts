@@ -11,6 +11,7 @@ import { Cluster, ClusterManager } from '../cluster/ClusterManager';
 import { EngineAccess } from '../health/EngineAccess';
 import { engineMetersItself } from '../usage/EngineMeter';
 import { UsageBuffer } from '../usage/UsageBuffer';
+import { choose } from './choose';
 import { Traffic } from './Traffic';
 
 export interface GatewayOptions {
@@ -142,14 +143,14 @@ export class Gateway {
     );
   }
 
-  /** A deployment serving the model that the caller may invoke: ready ones first. */
+  /** A deployment serving the model that the caller may invoke (see `choose`). */
   private async pick(model: string, credentials: BackstageCredentials): Promise<Target> {
     const serving = this.targets().filter(t => servedModel(t.md) === model);
     if (serving.length === 0) throw new NotFoundError(`No deployment serves the model '${model}'`);
     const allowed = await this.authorizer.allowed(modelInvokePermission, serving, credentials);
     const mine = serving.filter((_, i) => allowed[i]);
     if (mine.length === 0) throw new NotAllowedError(`You may not invoke the model '${model}'`);
-    return mine.sort((a, b) => (b.md.status?.readyReplicas ?? 0) - (a.md.status?.readyReplicas ?? 0))[0];
+    return choose(mine, t => this.traffic.inFlightOf(t.ref));
   }
 
   /** Scales up from zero when needed and waits until a replica is ready, within the limits. */
