@@ -55,6 +55,16 @@ try {
   }
   const added = percentile(through, 50) - percentile(direct, 50);
 
+  // Where the added time goes: authentication alone (GET /capacity) against authentication and
+  // the permission decision (GET /v1/models).
+  const get = p => fetch(`${backend.base}/api/model-hosting${p}`, { headers: { Authorization: `Bearer ${token}` } }).then(r => r.json());
+  const authOnly = [];
+  const withPermission = [];
+  for (let i = 0; i < 300; i++) {
+    authOnly.push((await timed(() => get('/capacity'))).ms);
+    withPermission.push((await timed(() => get('/v1/models'))).ms);
+  }
+
   // Throughput with 32 clients.
   const throughput = async url => {
     let sent = 0;
@@ -84,6 +94,7 @@ try {
   console.log(`      ${summary('direct to the model server', direct)}`);
   console.log(`      ${summary('through the gateway (auth, permission, routing, metering)', through)}`);
   console.log(`${added <= 2 ? 'PASS' : 'MISS'}  gateway adds ${fmt(added)} at p50 (target <= 2 ms)`);
+  console.log(`      the permission decision: GET /v1/models p50 ${fmt(percentile(withPermission, 50))} against ${fmt(percentile(authOnly, 50))} for authentication alone (GET /capacity)`);
   console.log(`      throughput with 32 clients: direct ${directRps.toFixed(0)} req/s, gateway ${gatewayRps.toFixed(0)} req/s`);
   console.log(`${Math.max(...patch) <= 100 ? 'PASS' : 'MISS'}  scale from zero: request arrives -> scale patch sent p50 ${fmt(percentile(patch, 50))}, worst ${fmt(Math.max(...patch))} (target <= 100 ms); first answer after ${reactions.map(r => fmt(r.answered)).join(', ')}`);
 } finally {

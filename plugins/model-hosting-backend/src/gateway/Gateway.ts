@@ -44,7 +44,8 @@ const servedModel = (md: ModelDeployment) => md.status?.activeModel ?? md.spec.m
 export interface GatewayResponse {
   status: number;
   headers: Record<string, string>;
-  body: Readable;
+  /** A whole answer, or a stream that passes through as it comes. */
+  body: string | Readable;
 }
 
 /**
@@ -87,10 +88,17 @@ export class Gateway {
     // vLLM counts its own requests (see EngineMeter): counting them here too would count them twice.
     const metered = !engineMetersItself(target.md, this.options.healthChecksRun);
     this.traffic.start(ref);
+    // One controller for the upstream request: the client going away or the timeout aborts it.
+    const upstream = new AbortController();
+    const abort = () => upstream.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    const timer = setTimeout(abort, this.options.requestTimeoutMs);
     let finished = false;
     const finish = (ok: boolean, started: number, tokens?: { prompt?: number; completion?: number }) => {
       if (finished) return;
       finished = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', abort);
       this.traffic.finish(ref);
       if (!metered) return;
       this.usage.add(ref, model, {
@@ -105,8 +113,7 @@ export class Gateway {
     try {
       const md = await this.ensureReady(target, arrivedAt, signal);
       const started = Date.now();
-      const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
-      const res = await this.access.request(ref, md, 'POST', path, JSON.stringify(body), { 'Content-Type': 'application/json' }, AbortSignal.any([signal, timeout]));
+      const res = await this.access.request(ref, md, 'POST', path, JSON.stringify(body), { 'Content-Type': 'application/json' }, upstream.signal);
       const contentType = res.headers.get('content-type') ?? 'application/json';
       const stream = (body as { stream?: boolean }).stream === true;
       if (stream || !contentType.includes('json')) {
@@ -126,11 +133,14 @@ export class Gateway {
         // not JSON after all: pass it on unread
       }
       finish(res.ok, started, { prompt: usage?.prompt_tokens, completion: usage?.completion_tokens });
-      return { status: res.status, headers: { 'Content-Type': contentType }, body: Readable.from([text]) };
+      return { status: res.status, headers: { 'Content-Type': contentType }, body: text };
     } catch (e) {
       finish(false, arrivedAt);
       if (e instanceof ServiceUnavailableError || e instanceof InputError) throw e;
       if (signal.aborted) throw new ServiceUnavailableError('The client went away');
+      if (upstream.signal.aborted) {
+        throw new ServiceUnavailableError(`Model server ${ref.namespace}/${ref.name} on ${ref.cluster} did not answer within ${Math.round(this.options.requestTimeoutMs / 1000)} s`);
+      }
       throw new ServiceUnavailableError(`Model server ${ref.namespace}/${ref.name} on ${ref.cluster} did not answer: ${(e as Error).message}`);
     }
   }

@@ -1,8 +1,9 @@
 import { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { DeploymentRef, ModelDeployment } from '@internal/backstage-plugin-model-hosting-common';
 import http from 'http';
-import fetch, { RequestInit as NodeFetchInit, Response } from 'node-fetch';
+import fetch, { RequestInit as NodeFetchInit } from 'node-fetch';
 import { engineFor } from '../engines';
+import { EngineHttpResponse, plainHttpRequest } from './plainHttp';
 
 // Reused connections to model servers reached directly (the gateway sends many small requests).
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -33,14 +34,13 @@ export class EngineAccess {
   }
 
   /** Where and how to reach the deployment's server: its Service, or one pod of it when given. */
-  private target(ref: DeploymentRef, md: ModelDeployment, pod?: V1Pod): { base: string; authorize: (init: NodeFetchInit) => Promise<NodeFetchInit> } {
+  private target(ref: DeploymentRef, md: ModelDeployment, pod?: V1Pod): { base: string; authorize?: (init: NodeFetchInit) => Promise<NodeFetchInit> } {
     const port = engineFor(md.spec.engine).port;
     const override = this.override(ref);
     const kubeConfig = this.kubeConfigs.get(ref.cluster);
-    const direct = async (init: NodeFetchInit) => ({ ...init, agent: (url: URL) => (url.protocol === 'http:' ? keepAlive : undefined) } as NodeFetchInit);
-    if (override) return { base: override.replace(/\/$/, ''), authorize: direct };
+    if (override) return { base: override.replace(/\/$/, '') };
     if (this.options.mode === 'clusterDns' || !kubeConfig) {
-      return { base: pod ? `http://${pod.status?.podIP}:${port}` : `http://${ref.name}.${ref.namespace}.svc.cluster.local:${port}`, authorize: direct };
+      return { base: pod ? `http://${pod.status?.podIP}:${port}` : `http://${ref.name}.${ref.namespace}.svc.cluster.local:${port}` };
     }
     const proxied = pod ? `pods/${pod.metadata!.name}:${port}` : `services/${ref.name}:${port}`;
     return {
@@ -62,10 +62,13 @@ export class EngineAccess {
    * A raw request to the server, its body left unread (for streaming). The caller passes the
    * signal that aborts it; failures to connect become errors that name the path.
    */
-  async request(ref: DeploymentRef, md: ModelDeployment, method: string, path: string, body: string | undefined, headers: Record<string, string>, signal: AbortSignal, pod?: V1Pod): Promise<Response> {
+  async request(ref: DeploymentRef, md: ModelDeployment, method: string, path: string, body: string | undefined, headers: Record<string, string>, signal: AbortSignal, pod?: V1Pod): Promise<EngineHttpResponse> {
     const { base, authorize } = this.target(ref, md, pod);
-    const init = await authorize({ method, headers, body, signal: signal as any });
-    return fetch(`${base}${path}`, init);
+    const url = `${base}${path}`;
+    if (!authorize && url.startsWith('http:')) return plainHttpRequest(url, { method, headers, body, signal }, keepAlive);
+    // Through the API server (TLS and the cluster's credentials), or an https endpoint.
+    const init = authorize ? await authorize({ method, headers, body, signal: signal as any }) : { method, headers, body, signal: signal as any };
+    return (await fetch(url, init)) as unknown as EngineHttpResponse;
   }
 
   client(ref: DeploymentRef, md: ModelDeployment, pod?: V1Pod): EngineCall {

@@ -151,7 +151,8 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       const answer = await gateway.forward(path, req.body, await credentials(req), controller.signal);
       res.status(answer.status);
       for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
-      answer.body.pipe(res);
+      if (typeof answer.body === 'string') res.end(answer.body);
+      else answer.body.pipe(res);
     });
   }
 
