@@ -136,7 +136,8 @@ describe('deploy, scale, switch, restart and delete against the real cluster', (
       await expect(core.readNamespacedService({ namespace: ns(), name: 'scaler' })).rejects.toMatchObject({ code: 404 });
       await expect(core.readNamespacedConfigMap({ namespace: ns(), name: 'scaler-engine' })).rejects.toMatchObject({ code: 404 });
     });
-    expect((await mh.api().get(path(ns(), 'scaler'))).status).toBe(404);
+    // The plugin's view follows by its watch, a moment after the API server's.
+    await eventually(async () => expect((await mh.api().get(path(ns(), 'scaler'))).status).toBe(404), 10_000);
   });
 
   it('ends two concurrent scales in one of the two states, with no server error', async () => {
