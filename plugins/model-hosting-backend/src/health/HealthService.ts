@@ -3,11 +3,11 @@ import { ConflictError } from '@backstage/errors';
 import { DeploymentRef, ModelDeployment, ModelDeploymentStatus } from '@internal/backstage-plugin-model-hosting-common';
 import { Cluster, ClusterManager } from '../cluster/ClusterManager';
 import { ANNOTATIONS } from '../controller/plan';
+import { EngineMeter, engineMetersItself } from '../usage/EngineMeter';
 import { PrometheusGpu } from '../usage/PrometheusGpu';
 import { UsageStore } from '../usage/UsageStore';
 import { EngineAccess } from './EngineAccess';
 import { HealthStore } from './HealthStore';
-import { EngineMeter, engineMetersItself } from '../usage/EngineMeter';
 import { probe, ProbeResult } from './probes';
 
 export interface HealthOptions {
@@ -97,6 +97,7 @@ export class HealthService {
     const latencyMs = Date.now() - started;
     const model = md.status?.activeModel ?? md.spec.model.name;
     if (result.pulled.length) await this.usage.add(ref, model, { pulls: result.pulled.length });
+    // A healthy vLLM server's counters are read right after its check (this is a check: they run).
     if (result.healthy && engineMetersItself(md, true)) await this.meter.meter(ref, md, cluster.cache.podsOf(md));
 
     let recovered = false;
