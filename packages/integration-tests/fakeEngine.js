@@ -33,13 +33,16 @@ function createFakeEngine({ models = [], servedModel = 'model', mode = 'ok', por
     req.on('end', () => { try { resolve(data ? JSON.parse(data) : {}); } catch { resolve(undefined); } });
   });
   // Server-sent events as vLLM sends them: one chunk per word, state.streamDelayMs apart, then [DONE].
-  const streamChat = async (res, id, content) => {
+  // With stream_options.include_usage a last chunk carries the usage and no choices, as OpenAI's API does.
+  const streamChat = async (res, id, content, includeUsage) => {
     res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-    const chunk = delta => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1732000000, model: state.servedModel, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
-    for (const word of content.split(' ')) {
-      res.write(chunk({ content: word }));
+    const event = data => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1732000000, model: state.servedModel, ...data })}\n\n`;
+    const words = content.split(' ');
+    for (const word of words) {
+      res.write(event({ choices: [{ index: 0, delta: { content: word }, finish_reason: null }] }));
       await new Promise(r => setTimeout(r, state.streamDelayMs));
     }
+    if (includeUsage) res.write(event({ choices: [], usage: { prompt_tokens: 12, completion_tokens: words.length, total_tokens: 12 + words.length } }));
     res.end('data: [DONE]\n\n');
   };
   const server = http.createServer(async (req, res) => {
@@ -82,7 +85,7 @@ function createFakeEngine({ models = [], servedModel = 'model', mode = 'ok', por
       const id = `chatcmpl-${state.counters.success}`;
       const said = body.messages?.[body.messages.length - 1]?.content;
       const content = typeof said === 'string' && said.startsWith('Echo: ') ? said.slice(6) : 'OK.';
-      if (body.stream === true) return streamChat(res, id, content);
+      if (body.stream === true) return streamChat(res, id, content, body.stream_options?.include_usage === true);
       return json(res, 200, { id, object: 'chat.completion', created: 1732000000, model: state.servedModel, choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 } });
     }
     if (req.method === 'GET' && url.pathname === '/metrics') {

@@ -171,13 +171,15 @@ describe('the built-in autoscaler and the gateway', () => {
     }, 20_000);
   });
 
-  it('streams an answer as the model writes it', async () => {
+  it('streams an answer as the model writes it, and meters its tokens', async () => {
     busy.state.streamDelayMs = 300;
+    const usage = async () => (await mh.api().get(`/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=busy&range=1h`)).body.series;
+    const tokensBefore = (await usage()).reduce((n: number, p: any) => n + p.generationTokens, 0);
     const { port } = mh.backend.server.address() as AddressInfo;
     const res = await fetch(`http://localhost:${port}/api/model-hosting/v1/chat/completions`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ model: 'busy-model', stream: true, messages: [{ role: 'user', content: 'Echo: one two three four' }] }),
+      body: JSON.stringify({ model: 'busy-model', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Echo: one two three four' }] }),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
@@ -186,10 +188,13 @@ describe('the built-in autoscaler and the gateway', () => {
     for await (const chunk of res.body as any) arrivals.push({ at: Date.now(), text: decoder.decode(chunk) });
     const events = arrivals.map(a => a.text).join('').split('\n\n').filter(Boolean);
     expect(events.at(-1)).toBe('data: [DONE]');
-    const words = events.slice(0, -1).map(e => JSON.parse(e.slice('data: '.length)).choices[0].delta.content);
-    expect(words.join(' ')).toBe('one two three four');
+    const chunks = events.slice(0, -1).map(e => JSON.parse(e.slice('data: '.length)));
+    expect(chunks.flatMap(c => c.choices.map((choice: any) => choice.delta.content)).join(' ')).toBe('one two three four');
+    expect(chunks.at(-1).usage).toEqual({ prompt_tokens: 12, completion_tokens: 4, total_tokens: 16 });
     // The first word came while the model was still writing: the gateway did not buffer the answer.
     expect(arrivals.at(-1)!.at - arrivals[0].at).toBeGreaterThan(600);
+    // The usage chunk's four generated tokens are metered.
+    await eventually(async () => expect((await usage()).reduce((n: number, p: any) => n + p.generationTokens, 0)).toBe(tokensBefore + 4), 10_000);
   });
 
   it('accepts a service token as well as a user token', async () => {

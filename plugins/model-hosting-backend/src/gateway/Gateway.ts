@@ -5,7 +5,7 @@ import {
   ModelDeployment,
   modelInvokePermission,
 } from '@internal/backstage-plugin-model-hosting-common';
-import { Readable } from 'stream';
+import { pipeline, Readable } from 'stream';
 import { DeploymentAuthorizer } from '../actions/authorize';
 import { Cluster, ClusterManager } from '../cluster/ClusterManager';
 import { EngineAccess } from '../health/EngineAccess';
@@ -13,6 +13,7 @@ import { engineMetersItself } from '../usage/EngineMeter';
 import { UsageBuffer } from '../usage/UsageBuffer';
 import { choose } from './choose';
 import { Traffic } from './Traffic';
+import { watchUsage } from './watchUsage';
 
 export interface GatewayOptions {
   /** How long a request waits for a deployment scaled to zero to become ready. */
@@ -117,11 +118,12 @@ export class Gateway {
       const contentType = res.headers.get('content-type') ?? 'application/json';
       const stream = (body as { stream?: boolean }).stream === true;
       if (stream || !contentType.includes('json')) {
-        // Streamed answers (server-sent events) pass through as they come.
-        const passthrough = res.body as unknown as Readable;
-        passthrough.on('end', () => finish(res.ok, started));
+        // Streamed answers (server-sent events) pass through as they come, watched for a usage chunk.
+        const watched = watchUsage();
+        const passthrough = pipeline(res.body, watched.stream, () => undefined);
+        passthrough.on('end', () => finish(res.ok, started, watched.usage()));
         passthrough.on('error', () => finish(false, started));
-        passthrough.on('close', () => finish(res.ok, started));
+        passthrough.on('close', () => finish(res.ok, started, watched.usage()));
         // no-transform: Backstage's compression middleware would otherwise hold small events back.
         return { status: res.status, headers: { 'Content-Type': contentType, 'Cache-Control': 'no-cache, no-transform' }, body: passthrough };
       }
