@@ -1,10 +1,19 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import knexFactory, { Knex } from 'knex';
 import request from 'supertest';
 import { modelHostingPlugin } from './plugin';
 
+// The plugin's database is ours to close: the default test database leaves its pool's timer running.
+let knex: Knex;
+beforeEach(() => {
+  knex = knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true });
+});
+afterEach(() => knex.destroy());
+const database = () => mockServices.database.factory({ knex });
+
 describe('modelHostingPlugin', () => {
   it('serves an empty fleet when no cluster is configured', async () => {
-    const backend = await startTestBackend({ features: [modelHostingPlugin] });
+    const backend = await startTestBackend({ features: [modelHostingPlugin, database()] });
     const res = await request(backend.server).get('/api/model-hosting/deployments');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ items: [], clusters: [] });
@@ -15,6 +24,7 @@ describe('modelHostingPlugin', () => {
     const backend = await startTestBackend({
       features: [
         modelHostingPlugin,
+        database(),
         mockServices.rootConfig.factory({
           data: {
             kubernetes: {
@@ -53,6 +63,7 @@ describe('modelHostingPlugin', () => {
       startTestBackend({
         features: [
           modelHostingPlugin,
+          database(),
           mockServices.rootConfig.factory({
             data: { kubernetes: { clusterLocatorMethods: [{ type: 'config', clusters: [cluster, cluster] }] } },
           }),
