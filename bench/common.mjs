@@ -3,9 +3,33 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as k8s from '@kubernetes/client-node';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+/** Where with-cluster.sh keeps the bench cluster's files, and the static token the backends accept. */
+export const state = process.env.MH_BENCH_STATE;
+export const token = 'bench-token-0123456789';
+
+/** Admin clients for the bench cluster. */
+export function benchKube() {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(path.join(state, 'mh-bench.kubeconfig'));
+  return { kc, core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) };
+}
+
+export async function ensureNamespace(core, name) {
+  await core.createNamespace({ body: { metadata: { name } } }).catch(e => { if (e.code !== 409) throw e; });
+}
+
+/** Runs `fn` over items with at most `limit` at a time. */
+export async function parallel(items, limit, fn) {
+  let i = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (i < items.length) await fn(items[i++]);
+  }));
+}
 
 export function percentile(values, p) {
   const sorted = [...values].sort((a, b) => a - b);

@@ -5,11 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { percentile, repo, startBackend } from './common.mjs';
+import { percentile, repo, startBackend, state, token } from './common.mjs';
 
 const N = 1000;
-const state = process.env.MH_BENCH_STATE;
-const token = 'bench-token-0123456789';
 
 const items = Array.from({ length: N }, (_, i) => ({
   cluster: `cluster-${i % 3}`, namespace: `team-${i % 20}`, name: `model-${i}`, entityRef: `component:default/cluster-${i % 3}.team-${i % 20}.model-${i}`,

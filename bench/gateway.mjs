@@ -4,18 +4,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import * as k8s from '@kubernetes/client-node';
-import { fmt, percentile, repo, sleep, startBackend, summary, timed } from './common.mjs';
+import { benchKube, ensureNamespace, fmt, percentile, repo, sleep, startBackend, state, summary, timed, token } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const { createFakeEngine } = require('../packages/integration-tests/fakeEngine.js');
-const state = process.env.MH_BENCH_STATE;
 const ns = 'bench-gateway';
-const token = 'bench-token-0123456789';
-const kc = new k8s.KubeConfig();
-kc.loadFromFile(path.join(state, 'mh-bench.kubeconfig'));
-const core = kc.makeApiClient(k8s.CoreV1Api);
-await core.createNamespace({ body: { metadata: { name: ns } } }).catch(e => { if (e.code !== 409) throw e; });
+const { core } = benchKube();
+await ensureNamespace(core, ns);
 
 const warm = await createFakeEngine({ servedModel: 'warm-model' });
 const cold = await createFakeEngine({ servedModel: 'cold-model' });

@@ -5,35 +5,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import * as k8s from '@kubernetes/client-node';
-import { repo, sleep, startBackend } from './common.mjs';
+import { benchKube, ensureNamespace, parallel, repo, sleep, startBackend, state, token } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const { createFakeEngine } = require('../packages/integration-tests/fakeEngine.js');
 
 const N = Number(process.env.MH_BENCH_DEPLOYMENTS ?? 1000);
 const CONCURRENCY = Number(process.env.MH_BENCH_CONCURRENCY ?? 50);
-const state = process.env.MH_BENCH_STATE;
 const ns = 'bench-health';
-const token = 'bench-token-0123456789';
-const kc = new k8s.KubeConfig();
-kc.loadFromFile(path.join(state, 'mh-bench.kubeconfig'));
-const core = kc.makeApiClient(k8s.CoreV1Api);
-const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-
-async function parallel(items, limit, fn) {
-  let i = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (i < items.length) await fn(items[i++]);
-  }));
-}
+const { core, custom } = benchKube();
 
 for (let i = 0; i < Math.ceil(N / 150) + 1; i++) {
   const r = { cpu: '256', memory: '1Ti', pods: '200' };
   await core.createNode({ body: { metadata: { name: `bench-${i}`, annotations: { 'kwok.x-k8s.io/node': 'fake' }, labels: { type: 'kwok' } }, status: { capacity: r, allocatable: r } } })
     .catch(e => { if (e.code !== 409) throw e; });
 }
-await core.createNamespace({ body: { metadata: { name: ns } } }).catch(e => { if (e.code !== 409) throw e; });
+await ensureNamespace(core, ns);
 
 console.log(`starting ${N} local model servers...`);
 const servers = [];
@@ -84,7 +71,7 @@ try {
     console.log(`${label}: ${r.checked} deployments checked in ${(r.durationMs / 1000).toFixed(2)} s at concurrency ${r.concurrency} (${requests} requests to the model servers)`);
     return r;
   };
-  const first = await round('round 1 (health goes from unknown to Healthy: 1000 status writes)');
+  const first = await round(`round 1 (health goes from unknown to Healthy: ${N} status writes)`);
   // Traffic the vLLM servers served between the rounds: round 2 meters it from their /metrics.
   const vllmServers = servers.filter((_, i) => engineOf(i) === 'vllm');
   for (const s of vllmServers) s.state.counters.success += 3;

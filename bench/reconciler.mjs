@@ -3,16 +3,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { fmt, percentile, repo, sleep, startBackend, summary, timed } from './common.mjs';
+import { benchKube, ensureNamespace, fmt, parallel, percentile, repo, sleep, startBackend, state, summary, timed, token } from './common.mjs';
 
 const N = Number(process.env.MH_BENCH_DEPLOYMENTS ?? 1000);
-const state = process.env.MH_BENCH_STATE;
 const ns = 'bench';
-const token = 'bench-token-0123456789';
-const kc = new k8s.KubeConfig();
-kc.loadFromFile(path.join(state, 'mh-bench.kubeconfig'));
-const core = kc.makeApiClient(k8s.CoreV1Api);
-const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+const { kc, core, custom } = benchKube();
 const md = { group: 'modelhosting.io', version: 'v1alpha1', plural: 'modeldeployments' };
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 const results = [];
@@ -21,13 +16,6 @@ const report = (line, ok) => {
   results.push(text);
   console.log(text);
 };
-
-async function parallel(items, limit, fn) {
-  let i = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (i < items.length) await fn(items[i++]);
-  }));
-}
 
 const spec = name => ({
   owner: 'group:default/ml-platform', engine: 'http', model: { name: `model-${name}` },
@@ -42,7 +30,7 @@ for (let i = 0; i < Math.ceil(N / 150) + 1; i++) {
     status: { capacity: r, allocatable: r },
   } }).catch(e => { if (e.code !== 409) throw e; });
 }
-await core.createNamespace({ body: { metadata: { name: ns } } }).catch(e => { if (e.code !== 409) throw e; });
+await ensureNamespace(core, ns);
 
 // 2. One catalog entity, so Backstage's Kubernetes plugin can look the same deployment up.
 const probe = 'md-0';
