@@ -17,10 +17,19 @@ function paths(stateDir) {
 }
 
 function run(command, stateDir) {
-  execFileSync('bash', [path.join(repo, 'scripts/cluster/cluster.sh'), command], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, MH_CLUSTER: name, MH_KUBE_PORT: '0', MH_STATE_DIR: stateDir },
-  });
+  execFileSync(
+    'bash',
+    [path.join(repo, 'scripts/cluster/cluster.sh'), command],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        MH_CLUSTER: name,
+        MH_KUBE_PORT: '0',
+        MH_STATE_DIR: stateDir,
+      },
+    },
+  );
 }
 
 /** Starts the test cluster unless one is already provided; returns its files and whether we started it. */
@@ -28,7 +37,9 @@ function up() {
   if (process.env.MH_TEST_STATE_DIR) {
     const p = paths(process.env.MH_TEST_STATE_DIR);
     if (!fs.existsSync(p.kubeconfig)) {
-      throw new Error(`MH_TEST_STATE_DIR is set but ${p.kubeconfig} does not exist; start the cluster with scripts/test.sh`);
+      throw new Error(
+        `MH_TEST_STATE_DIR is set but ${p.kubeconfig} does not exist; start the cluster with scripts/test.sh`,
+      );
     }
     return { ...p, started: false };
   }

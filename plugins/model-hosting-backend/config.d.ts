@@ -31,7 +31,12 @@ export interface Config {
       /** proxy: through the API server's service proxy (default; works from outside the cluster); clusterDns: the Service's DNS name (backend inside the cluster). */
       access?: 'proxy' | 'clusterDns';
       /** Explicit model-server URLs, overriding access for these deployments. */
-      endpoints?: Array<{ cluster: string; namespace: string; name: string; url: string }>;
+      endpoints?: Array<{
+        cluster: string;
+        namespace: string;
+        name: string;
+        url: string;
+      }>;
       /** Pod restarts by auto-recovery per deployment per hour, at most. Default 3. */
       maxRestartsPerHour?: number;
       /** Wait after a recovery before the next, doubling each time. Default 60. */

@@ -3,7 +3,10 @@ import path from 'path';
 
 /** Screenshots for people to look at, under the gitignored .local folder. */
 export async function screenshot(page: Page, name: string) {
-  await page.screenshot({ path: path.resolve(__dirname, '../../../.local/screenshots', `${name}.png`), fullPage: true });
+  await page.screenshot({
+    path: path.resolve(__dirname, '../../../.local/screenshots', `${name}.png`),
+    fullPage: true,
+  });
 }
 
 /** Signs in with the guest provider, as a person does on the sign-in page. */
@@ -14,13 +17,22 @@ export async function signInAsGuest(page: Page) {
 }
 
 /** Waits until the catalog serves an entity (the model-hosting provider adds them a moment after start). */
-export async function waitForCatalogEntity(request: APIRequestContext, kind: string, name: string) {
+export async function waitForCatalogEntity(
+  request: APIRequestContext,
+  kind: string,
+  name: string,
+) {
   await expect
     .poll(
       async () =>
-        (await request.get(`http://localhost:7100/api/catalog/entities/by-name/${kind}/default/${name}`, {
-          headers: { Authorization: 'Bearer e2e-static-token-0123456789' },
-        })).status(),
+        (
+          await request.get(
+            `http://localhost:7100/api/catalog/entities/by-name/${kind}/default/${name}`,
+            {
+              headers: { Authorization: 'Bearer e2e-static-token-0123456789' },
+            },
+          )
+        ).status(),
       { timeout: 60_000 },
     )
     .toBe(200);

@@ -8,7 +8,9 @@ backend.add(import('@backstage/plugin-auth-backend'));
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 
 backend.add(import('@backstage/plugin-catalog-backend'));
-backend.add(import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'));
+backend.add(
+  import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
+);
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 backend.add(import('@backstage/plugin-scaffolder-backend'));
@@ -20,6 +22,8 @@ backend.add(import('@backstage/plugin-kubernetes-backend'));
 
 backend.add(import('@internal/backstage-plugin-model-hosting-backend'));
 backend.add(import('@internal/backstage-plugin-model-hosting-backend/catalog'));
-backend.add(import('@internal/backstage-plugin-model-hosting-backend/scaffolder'));
+backend.add(
+  import('@internal/backstage-plugin-model-hosting-backend/scaffolder'),
+);
 
 backend.start();

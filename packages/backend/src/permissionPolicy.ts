@@ -4,7 +4,11 @@ import {
   isPermission,
   PolicyDecision,
 } from '@backstage/plugin-permission-common';
-import { PermissionPolicy, PolicyQuery, PolicyQueryUser } from '@backstage/plugin-permission-node';
+import {
+  PermissionPolicy,
+  PolicyQuery,
+  PolicyQueryUser,
+} from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import {
   catalogConditions,
@@ -29,12 +33,17 @@ const ownerOnly = [
  * server (its spec.owner, or a group they belong to) may scale, switch, restart or delete it.
  */
 export class ModelHostingPortalPolicy implements PermissionPolicy {
-  async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
+  async handle(
+    request: PolicyQuery,
+    user?: PolicyQueryUser,
+  ): Promise<PolicyDecision> {
     const guarded = ownerOnly.find(p => isPermission(request.permission, p));
     if (guarded && user) {
       return createCatalogConditionalDecision(
         guarded,
-        catalogConditions.isEntityOwner({ claims: user.info.ownershipEntityRefs }),
+        catalogConditions.isEntityOwner({
+          claims: user.info.ownershipEntityRefs,
+        }),
       );
     }
     return { result: AuthorizeResult.ALLOW };

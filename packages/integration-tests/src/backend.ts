@@ -37,8 +37,24 @@ export async function startModelHosting(options: StartOptions = {}) {
           ...base,
           // Health checks (and their auto-recovery restarts) only where a test asks for them:
           // no model server answers under kwok.
-          modelHosting: { reconciler: { enabled: options.reconcile ?? true, leaseDurationSeconds: 3 }, requestTimeoutMs: 5000, health: { enabled: false } },
-          ...(options.sqliteDir ? { backend: { database: { client: 'better-sqlite3', connection: { directory: options.sqliteDir } } } } : {}),
+          modelHosting: {
+            reconciler: {
+              enabled: options.reconcile ?? true,
+              leaseDurationSeconds: 3,
+            },
+            requestTimeoutMs: 5000,
+            health: { enabled: false },
+          },
+          ...(options.sqliteDir
+            ? {
+                backend: {
+                  database: {
+                    client: 'better-sqlite3',
+                    connection: { directory: options.sqliteDir },
+                  },
+                },
+              }
+            : {}),
           ...options.config,
         },
       }),
@@ -52,7 +68,8 @@ export async function startModelHosting(options: StartOptions = {}) {
   // Wait for the watch caches: the fleet lists the test cluster as reachable.
   await eventually(async () => {
     const res = await api().get('/api/model-hosting/deployments');
-    if (!res.body.clusters?.find((c: any) => c.name === 'local')?.reachable) throw new Error(JSON.stringify(res.body.clusters));
+    if (!res.body.clusters?.find((c: any) => c.name === 'local')?.reachable)
+      throw new Error(JSON.stringify(res.body.clusters));
   }, 30_000);
   return { backend, api, stop: () => backend.stop() };
 }
@@ -60,14 +77,26 @@ export async function startModelHosting(options: StartOptions = {}) {
 export type ModelHosting = Awaited<ReturnType<typeof startModelHosting>>;
 
 export const path = (namespace: string, name: string, action = '') =>
-  `/api/model-hosting/deployments/local/${namespace}/${name}${action ? `/${action}` : ''}`;
+  `/api/model-hosting/deployments/local/${namespace}/${name}${
+    action ? `/${action}` : ''
+  }`;
 
 /** Polls the deployment detail until `check` passes; returns the last detail. */
-export async function waitForDeployment(mh: ModelHosting, namespace: string, name: string, check: (d: any) => boolean, timeoutMs = 60_000) {
+export async function waitForDeployment(
+  mh: ModelHosting,
+  namespace: string,
+  name: string,
+  check: (d: any) => boolean,
+  timeoutMs = 60_000,
+) {
   return eventually(async () => {
     const res = await mh.api().get(path(namespace, name));
     if (res.status !== 200 || !check(res.body)) {
-      throw new Error(`not yet: ${res.status} ${JSON.stringify(res.body?.resource?.status ?? res.body)}`);
+      throw new Error(
+        `not yet: ${res.status} ${JSON.stringify(
+          res.body?.resource?.status ?? res.body,
+        )}`,
+      );
     }
     return res.body;
   }, timeoutMs);

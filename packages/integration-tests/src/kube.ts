@@ -16,7 +16,9 @@ export const repo = path.resolve(__dirname, '../../..');
 export function adminKubeConfig(): KubeConfig {
   const file = process.env.MH_TEST_KUBECONFIG;
   if (!file || !fs.existsSync(file)) {
-    throw new Error('MH_TEST_KUBECONFIG is not set or missing: run these tests through their jest global setup (scripts/test.sh)');
+    throw new Error(
+      'MH_TEST_KUBECONFIG is not set or missing: run these tests through their jest global setup (scripts/test.sh)',
+    );
   }
   const kc = new KubeConfig();
   kc.loadFromFile(file);
@@ -25,7 +27,9 @@ export function adminKubeConfig(): KubeConfig {
 
 /** The backend's own view: the ServiceAccount token of k8s/rbac from the generated app-config. */
 export function backendKubeConfig(): KubeConfig {
-  const appConfig = YAML.parse(fs.readFileSync(process.env.MH_TEST_APP_CONFIG!, 'utf8'));
+  const appConfig = YAML.parse(
+    fs.readFileSync(process.env.MH_TEST_APP_CONFIG!, 'utf8'),
+  );
   const c = appConfig.kubernetes.clusterLocatorMethods[0].clusters[0];
   const kc = new KubeConfig();
   kc.loadFromOptions({
@@ -37,30 +41,50 @@ export function backendKubeConfig(): KubeConfig {
   return kc;
 }
 
-const k8sBin = execFileSync('bash', ['-c', `. ${repo}/scripts/cluster/versions.sh && echo $K8S_BIN`], { encoding: 'utf8' }).trim();
+const k8sBin = execFileSync(
+  'bash',
+  ['-c', `. ${repo}/scripts/cluster/versions.sh && echo $K8S_BIN`],
+  { encoding: 'utf8' },
+).trim();
 
 /** The kubectl built with the control plane, as a user would run it. */
 export function kubectl(...args: string[]): string {
-  return execFileSync(path.join(k8sBin, 'kubectl'), ['--kubeconfig', process.env.MH_TEST_KUBECONFIG!, ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return execFileSync(
+    path.join(k8sBin, 'kubectl'),
+    ['--kubeconfig', process.env.MH_TEST_KUBECONFIG!, ...args],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
 }
 
 /** A fresh namespace for one test file, deleted afterwards. */
 export function useNamespace(prefix: string): () => string {
   let name = '';
   beforeAll(async () => {
-    name = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
-    await adminKubeConfig().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+    name = `${prefix}-${Date.now().toString(36)}-${Math.floor(
+      Math.random() * 1e4,
+    )}`;
+    await adminKubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name } } });
   });
   afterAll(async () => {
-    await adminKubeConfig().makeApiClient(CoreV1Api).deleteNamespace({ name }).catch(() => undefined);
+    await adminKubeConfig()
+      .makeApiClient(CoreV1Api)
+      .deleteNamespace({ name })
+      .catch(() => undefined);
   });
   return () => name;
 }
 
-export function createModelDeployment(kc: KubeConfig, namespace: string, body: object, dryRun = false) {
+export function createModelDeployment(
+  kc: KubeConfig,
+  namespace: string,
+  body: object,
+  dryRun = false,
+) {
   return kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
     group: MODEL_DEPLOYMENT.group,
     version: MODEL_DEPLOYMENT.version,
@@ -83,7 +107,11 @@ export function apiMessage(e: unknown): string {
   return String(e);
 }
 
-export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 60_000, intervalMs = 500): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T>,
+  timeoutMs = 60_000,
+  intervalMs = 500,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -99,29 +127,57 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 60_000, in
  * A simulated GPU node of its own for one test file, so tests do not compete for capacity.
  * Returns its product label; the node is deleted after the file's tests.
  */
-export function useGpuNode(name: string, resource: string, count: number): { product: string } {
+export function useGpuNode(
+  name: string,
+  resource: string,
+  count: number,
+): { product: string } {
   const product = `TEST-${name.toUpperCase()}`;
   beforeAll(async () => {
     const core = adminKubeConfig().makeApiClient(CoreV1Api);
-    const resources = { cpu: '64', memory: '256Gi', pods: '110', [resource]: String(count) };
+    const resources = {
+      cpu: '64',
+      memory: '256Gi',
+      pods: '110',
+      [resource]: String(count),
+    };
     await core.createNode({
       body: {
         metadata: {
           name,
-          annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-          labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'nvidia.com/gpu.product': product, 'nvidia.com/gpu.present': 'true' },
+          annotations: {
+            'kwok.x-k8s.io/node': 'fake',
+            'node.alpha.kubernetes.io/ttl': '0',
+          },
+          labels: {
+            type: 'kwok',
+            'kubernetes.io/hostname': name,
+            'nvidia.com/gpu.product': product,
+            'nvidia.com/gpu.present': 'true',
+          },
         },
-        spec: { taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] },
+        spec: {
+          taints: [
+            { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' },
+          ],
+        },
         status: { capacity: resources, allocatable: resources },
       },
     });
     await eventually(async () => {
       const node = await core.readNode({ name });
-      if (node.status?.conditions?.find(c => c.type === 'Ready')?.status !== 'True') throw new Error('node not ready');
+      if (
+        node.status?.conditions?.find(c => c.type === 'Ready')?.status !==
+        'True'
+      )
+        throw new Error('node not ready');
     });
   });
   afterAll(async () => {
-    await adminKubeConfig().makeApiClient(CoreV1Api).deleteNode({ name }).catch(() => undefined);
+    await adminKubeConfig()
+      .makeApiClient(CoreV1Api)
+      .deleteNode({ name })
+      .catch(() => undefined);
   });
   return { product };
 }

@@ -1,25 +1,42 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { ModelHosting, path, startModelHosting, waitForDeployment } from './backend';
+import {
+  ModelHosting,
+  path,
+  startModelHosting,
+  waitForDeployment,
+} from './backend';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { adminKubeConfig, useNamespace } from './kube';
 
-const spec = (owner: string) => ({ owner, engine: 'http', model: { name: 'iris' }, replicas: 1 });
+const spec = (owner: string) => ({
+  owner,
+  engine: 'http',
+  model: { name: 'iris' },
+  replicas: 1,
+});
 
 // What a policy answers for the model-hosting permissions.
 const denyAll = mockServices.permissions.mock({
-  authorize: async requests => requests.map(() => ({ result: AuthorizeResult.DENY })),
-  authorizeConditional: async requests => requests.map(() => ({ result: AuthorizeResult.DENY })),
+  authorize: async requests =>
+    requests.map(() => ({ result: AuthorizeResult.DENY })),
+  authorizeConditional: async requests =>
+    requests.map(() => ({ result: AuthorizeResult.DENY })),
 }).factory;
 
 const ownersOnly = mockServices.permissions.mock({
-  authorize: async requests => requests.map(() => ({ result: AuthorizeResult.ALLOW })),
+  authorize: async requests =>
+    requests.map(() => ({ result: AuthorizeResult.ALLOW })),
   authorizeConditional: async requests =>
     requests.map(() => ({
       result: AuthorizeResult.CONDITIONAL,
       pluginId: 'catalog',
       resourceType: 'catalog-entity',
-      conditions: { rule: 'IS_ENTITY_OWNER', resourceType: 'catalog-entity', params: { claims: ['user:default/mock', 'group:default/ml-platform'] } },
+      conditions: {
+        rule: 'IS_ENTITY_OWNER',
+        resourceType: 'catalog-entity',
+        params: { claims: ['user:default/mock', 'group:default/ml-platform'] },
+      },
     })),
 }).factory;
 
@@ -29,9 +46,29 @@ describe('permissions', () => {
   // Set-up with everything allowed: one deployment per owner.
   beforeAll(async () => {
     const admin = await startModelHosting();
-    for (const [name, owner] of [['ours', 'group:default/ml-platform'], ['theirs', 'group:default/data-science']]) {
-      expect((await admin.api().post('/api/model-hosting/deployments').send({ cluster: 'local', namespace: ns(), name, spec: spec(owner) })).status).toBe(201);
-      await waitForDeployment(admin, ns(), name, d => d.summary.phase === 'Ready');
+    for (const [name, owner] of [
+      ['ours', 'group:default/ml-platform'],
+      ['theirs', 'group:default/data-science'],
+    ]) {
+      expect(
+        (
+          await admin
+            .api()
+            .post('/api/model-hosting/deployments')
+            .send({
+              cluster: 'local',
+              namespace: ns(),
+              name,
+              spec: spec(owner),
+            })
+        ).status,
+      ).toBe(201);
+      await waitForDeployment(
+        admin,
+        ns(),
+        name,
+        d => d.summary.phase === 'Ready',
+      );
     }
     await admin.stop();
   });
@@ -44,17 +81,62 @@ describe('permissions', () => {
     afterAll(async () => mh?.stop());
 
     it.each([
-      ['deploy', () => mh.api().post('/api/model-hosting/deployments').send({ cluster: 'local', namespace: ns(), name: 'new-one', spec: spec('group:default/ml-platform') }), /You may not deploy models/],
-      ['scale', () => mh.api().post(path(ns(), 'ours', 'scale')).send({ replicas: 2 }), /You may not scale .*\/ours on cluster local/],
-      ['switch', () => mh.api().post(path(ns(), 'ours', 'switch')).send({ model: { name: 'other' } }), /You may not switch the model of/],
-      ['restart', () => mh.api().post(path(ns(), 'ours', 'restart')), /You may not restart/],
-      ['delete', () => mh.api().delete(path(ns(), 'ours')), /You may not delete/],
+      [
+        'deploy',
+        () =>
+          mh
+            .api()
+            .post('/api/model-hosting/deployments')
+            .send({
+              cluster: 'local',
+              namespace: ns(),
+              name: 'new-one',
+              spec: spec('group:default/ml-platform'),
+            }),
+        /You may not deploy models/,
+      ],
+      [
+        'scale',
+        () => mh.api().post(path(ns(), 'ours', 'scale')).send({ replicas: 2 }),
+        /You may not scale .*\/ours on cluster local/,
+      ],
+      [
+        'switch',
+        () =>
+          mh
+            .api()
+            .post(path(ns(), 'ours', 'switch'))
+            .send({ model: { name: 'other' } }),
+        /You may not switch the model of/,
+      ],
+      [
+        'restart',
+        () => mh.api().post(path(ns(), 'ours', 'restart')),
+        /You may not restart/,
+      ],
+      [
+        'delete',
+        () => mh.api().delete(path(ns(), 'ours')),
+        /You may not delete/,
+      ],
     ])('%s is a 403 and changes nothing', async (_action, call, message) => {
-      const before = (await startedAdminView(ns())).map(d => JSON.stringify([d.metadata.name, d.metadata.generation, d.metadata.annotations]));
+      const before = (await startedAdminView(ns())).map(d =>
+        JSON.stringify([
+          d.metadata.name,
+          d.metadata.generation,
+          d.metadata.annotations,
+        ]),
+      );
       const res = await call();
       expect(res.status).toBe(403);
       expect(res.body.error.message).toMatch(message);
-      const after = (await startedAdminView(ns())).map(d => JSON.stringify([d.metadata.name, d.metadata.generation, d.metadata.annotations]));
+      const after = (await startedAdminView(ns())).map(d =>
+        JSON.stringify([
+          d.metadata.name,
+          d.metadata.generation,
+          d.metadata.annotations,
+        ]),
+      );
       expect(after).toEqual(before);
     });
 
@@ -65,16 +147,32 @@ describe('permissions', () => {
     });
 
     it('refuses to invoke a model through the gateway, and lists none', async () => {
-      const res = await mh.api().post('/api/model-hosting/v1/chat/completions').send({ model: 'iris', messages: [{ role: 'user', content: 'hi' }] });
+      const res = await mh
+        .api()
+        .post('/api/model-hosting/v1/chat/completions')
+        .send({ model: 'iris', messages: [{ role: 'user', content: 'hi' }] });
       expect(res.status).toBe(403);
-      expect(res.body.error.message).toBe("You may not invoke the model 'iris'");
-      expect((await mh.api().get('/api/model-hosting/v1/models')).body.data).toEqual([]);
+      expect(res.body.error.message).toBe(
+        "You may not invoke the model 'iris'",
+      );
+      expect(
+        (await mh.api().get('/api/model-hosting/v1/models')).body.data,
+      ).toEqual([]);
     });
 
     it('audits the refusals', async () => {
-      const res = await mh.api().get(`/api/model-hosting/audit?namespace=${ns()}&name=ours`);
-      expect(res.body.items.map((i: any) => `${i.action}:${i.outcome}`)).toEqual(
-        expect.arrayContaining(['scale:denied', 'switch:denied', 'restart:denied', 'delete:denied']),
+      const res = await mh
+        .api()
+        .get(`/api/model-hosting/audit?namespace=${ns()}&name=ours`);
+      expect(
+        res.body.items.map((i: any) => `${i.action}:${i.outcome}`),
+      ).toEqual(
+        expect.arrayContaining([
+          'scale:denied',
+          'switch:denied',
+          'restart:denied',
+          'delete:denied',
+        ]),
       );
     });
   });
@@ -87,13 +185,24 @@ describe('permissions', () => {
     afterAll(async () => mh?.stop());
 
     it('lets the owning group scale its deployment', async () => {
-      const res = await mh.api().post(path(ns(), 'ours', 'scale')).send({ replicas: 2 });
+      const res = await mh
+        .api()
+        .post(path(ns(), 'ours', 'scale'))
+        .send({ replicas: 2 });
       expect(res.status).toBe(200);
-      await waitForDeployment(mh, ns(), 'ours', d => d.summary.readyReplicas === 2);
+      await waitForDeployment(
+        mh,
+        ns(),
+        'ours',
+        d => d.summary.readyReplicas === 2,
+      );
     });
 
     it("refuses another team's deployment", async () => {
-      const res = await mh.api().post(path(ns(), 'theirs', 'scale')).send({ replicas: 2 });
+      const res = await mh
+        .api()
+        .post(path(ns(), 'theirs', 'scale'))
+        .send({ replicas: 2 });
       expect(res.status).toBe(403);
       expect(res.body.error.message).toMatch(/You may not scale .*\/theirs/);
       expect((await mh.api().delete(path(ns(), 'theirs'))).status).toBe(403);
@@ -103,8 +212,15 @@ describe('permissions', () => {
 
 /** The ModelDeployments as the API server has them, read with the admin credentials. */
 async function startedAdminView(namespace: string): Promise<any[]> {
-  const list = await adminKubeConfig().makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
-    group: 'modelhosting.io', version: 'v1alpha1', plural: 'modeldeployments', namespace,
-  });
-  return (list.items as any[]).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const list = await adminKubeConfig()
+    .makeApiClient(CustomObjectsApi)
+    .listNamespacedCustomObject({
+      group: 'modelhosting.io',
+      version: 'v1alpha1',
+      plural: 'modeldeployments',
+      namespace,
+    });
+  return (list.items as any[]).sort((a, b) =>
+    a.metadata.name.localeCompare(b.metadata.name),
+  );
 }

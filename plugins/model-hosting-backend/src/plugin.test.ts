@@ -6,15 +6,23 @@ import { modelHostingPlugin } from './plugin';
 // The plugin's database is ours to close: the default test database leaves its pool's timer running.
 let knex: Knex;
 beforeEach(() => {
-  knex = knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true });
+  knex = knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename: ':memory:' },
+    useNullAsDefault: true,
+  });
 });
 afterEach(() => knex.destroy());
 const database = () => mockServices.database.factory({ knex });
 
 describe('modelHostingPlugin', () => {
   it('serves an empty fleet when no cluster is configured', async () => {
-    const backend = await startTestBackend({ features: [modelHostingPlugin, database()] });
-    const res = await request(backend.server).get('/api/model-hosting/deployments');
+    const backend = await startTestBackend({
+      features: [modelHostingPlugin, database()],
+    });
+    const res = await request(backend.server).get(
+      '/api/model-hosting/deployments',
+    );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ items: [], clusters: [] });
     await backend.stop();
@@ -33,7 +41,13 @@ describe('modelHostingPlugin', () => {
                   type: 'config',
                   clusters: [
                     // Port 1 on loopback: nothing listens, the connection is refused at once.
-                    { name: 'down', url: 'https://127.0.0.1:1', authProvider: 'serviceAccount', serviceAccountToken: 't', skipTLSVerify: true },
+                    {
+                      name: 'down',
+                      url: 'https://127.0.0.1:1',
+                      authProvider: 'serviceAccount',
+                      serviceAccountToken: 't',
+                      skipTLSVerify: true,
+                    },
                   ],
                 },
               ],
@@ -45,27 +59,45 @@ describe('modelHostingPlugin', () => {
     // The first list fails at once; the cluster is then reported with the reason.
     const { server } = backend;
     let res = await request(server).get('/api/model-hosting/deployments');
-    for (let i = 0; i < 50 && res.body.clusters[0].error?.includes('still loading'); i++) {
+    for (
+      let i = 0;
+      i < 50 && res.body.clusters[0].error?.includes('still loading');
+      i++
+    ) {
       await new Promise(r => setTimeout(r, 100));
       res = await request(server).get('/api/model-hosting/deployments');
     }
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual([]);
     expect(res.body.clusters).toEqual([
-      { name: 'down', reachable: false, error: expect.stringContaining("Cluster 'down' is unreachable") },
+      {
+        name: 'down',
+        reachable: false,
+        error: expect.stringContaining("Cluster 'down' is unreachable"),
+      },
     ]);
     await backend.stop();
   });
 
   it('refuses a configuration that names a cluster twice', async () => {
-    const cluster = { name: 'twice', url: 'https://127.0.0.1:1', serviceAccountToken: 't' };
+    const cluster = {
+      name: 'twice',
+      url: 'https://127.0.0.1:1',
+      serviceAccountToken: 't',
+    };
     await expect(
       startTestBackend({
         features: [
           modelHostingPlugin,
           database(),
           mockServices.rootConfig.factory({
-            data: { kubernetes: { clusterLocatorMethods: [{ type: 'config', clusters: [cluster, cluster] }] } },
+            data: {
+              kubernetes: {
+                clusterLocatorMethods: [
+                  { type: 'config', clusters: [cluster, cluster] },
+                ],
+              },
+            },
           }),
         ],
       }),

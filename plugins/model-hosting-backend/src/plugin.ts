@@ -37,30 +37,92 @@ export const modelHostingPlugin = createBackendPlugin({
         config: coreServices.rootConfig,
         lifecycle: coreServices.lifecycle,
       },
-      async init({ clusters, logger, httpAuth, httpRouter, permissions, permissionsRegistry, database, scheduler, config, lifecycle }) {
+      async init({
+        clusters,
+        logger,
+        httpAuth,
+        httpRouter,
+        permissions,
+        permissionsRegistry,
+        database,
+        scheduler,
+        config,
+        lifecycle,
+      }) {
         permissionsRegistry.addPermissions(modelHostingPermissions);
         const knex = await openDatabase(database);
         const authorizer = new DeploymentAuthorizer(permissions);
         const audit = new AuditLog(knex);
         const fleet = new FleetService(clusters, authorizer);
-        const actions = new DeploymentActions(clusters, authorizer, audit, logger);
-        const { health, usage, access, healthChecksRun } = await createHealth({ config, clusters, knex, scheduler, logger });
+        const actions = new DeploymentActions(
+          clusters,
+          authorizer,
+          audit,
+          logger,
+        );
+        const { health, usage, access, healthChecksRun } = await createHealth({
+          config,
+          clusters,
+          knex,
+          scheduler,
+          logger,
+        });
         const traffic = new Traffic();
         const metered = new UsageBuffer(usage, logger);
         lifecycle.addShutdownHook(() => metered.flush());
-        const gateway = new Gateway(clusters, access, authorizer, metered, traffic, {
-          maxWaitMs: (config.getOptionalNumber('modelHosting.gateway.maxWaitSeconds') ?? 300) * 1000,
-          maxPendingRequests: config.getOptionalNumber('modelHosting.gateway.maxPendingRequests') ?? 100,
-          requestTimeoutMs: (config.getOptionalNumber('modelHosting.gateway.requestTimeoutSeconds') ?? 600) * 1000,
-          healthChecksRun,
-        });
-        const autoscaler = new RequestAutoscaler(clusters, access, traffic, logger, {
-          tickMs: (config.getOptionalNumber('modelHosting.autoscaler.tickSeconds') ?? 5) * 1000,
-          windowMs: (config.getOptionalNumber('modelHosting.autoscaler.windowSeconds') ?? 30) * 1000,
-        });
+        const gateway = new Gateway(
+          clusters,
+          access,
+          authorizer,
+          metered,
+          traffic,
+          {
+            maxWaitMs:
+              (config.getOptionalNumber(
+                'modelHosting.gateway.maxWaitSeconds',
+              ) ?? 300) * 1000,
+            maxPendingRequests:
+              config.getOptionalNumber(
+                'modelHosting.gateway.maxPendingRequests',
+              ) ?? 100,
+            requestTimeoutMs:
+              (config.getOptionalNumber(
+                'modelHosting.gateway.requestTimeoutSeconds',
+              ) ?? 600) * 1000,
+            healthChecksRun,
+          },
+        );
+        const autoscaler = new RequestAutoscaler(
+          clusters,
+          access,
+          traffic,
+          logger,
+          {
+            tickMs:
+              (config.getOptionalNumber(
+                'modelHosting.autoscaler.tickSeconds',
+              ) ?? 5) * 1000,
+            windowMs:
+              (config.getOptionalNumber(
+                'modelHosting.autoscaler.windowSeconds',
+              ) ?? 30) * 1000,
+          },
+        );
         autoscaler.start();
         lifecycle.addShutdownHook(() => autoscaler.stop());
-        httpRouter.use(await createRouter({ httpAuth, fleet, actions, audit, health, usage, authorizer, clusters, gateway }));
+        httpRouter.use(
+          await createRouter({
+            httpAuth,
+            fleet,
+            actions,
+            audit,
+            health,
+            usage,
+            authorizer,
+            clusters,
+            gateway,
+          }),
+        );
       },
     });
   },

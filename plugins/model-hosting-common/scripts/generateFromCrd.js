@@ -9,7 +9,10 @@ const { compile } = require('json-schema-to-typescript');
 // The repo's prettier (2.x, synchronous and CommonJS), so the output also renders under jest.
 const prettier = require('prettier');
 
-const crdPath = path.resolve(__dirname, '../../../k8s/crd/modeldeployment.yaml');
+const crdPath = path.resolve(
+  __dirname,
+  '../../../k8s/crd/modeldeployment.yaml',
+);
 const outPath = path.resolve(__dirname, '../src/generated/modelDeployment.ts');
 
 // Kubernetes-only keywords mean nothing to TypeScript; int-or-string becomes a union.
@@ -19,12 +22,20 @@ function toJsonSchema(node) {
   const out = {};
   for (const [key, value] of Object.entries(node)) {
     if (key.startsWith('x-kubernetes-')) continue;
-    out[key] = key === 'properties'
-      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJsonSchema(v)]))
-      : toJsonSchema(value);
+    out[key] =
+      key === 'properties'
+        ? Object.fromEntries(
+            Object.entries(value).map(([k, v]) => [k, toJsonSchema(v)]),
+          )
+        : toJsonSchema(value);
   }
-  if (node['x-kubernetes-int-or-string']) out.anyOf = [{ type: 'integer' }, { type: 'string' }];
-  if (out.type === 'object' && out.properties && out.additionalProperties === undefined) {
+  if (node['x-kubernetes-int-or-string'])
+    out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+  if (
+    out.type === 'object' &&
+    out.properties &&
+    out.additionalProperties === undefined
+  ) {
     out.additionalProperties = false;
   }
   return out;
@@ -34,9 +45,22 @@ async function render() {
   const crd = YAML.parse(fs.readFileSync(crdPath, 'utf8'));
   const version = crd.spec.versions.find(v => v.storage);
   const schema = version.schema.openAPIV3Schema;
-  const options = { bannerComment: '', additionalProperties: false, ignoreMinAndMaxItems: true, format: false };
-  const spec = await compile(toJsonSchema(schema.properties.spec), 'ModelDeploymentSpec', options);
-  const status = await compile(toJsonSchema(schema.properties.status), 'ModelDeploymentStatus', options);
+  const options = {
+    bannerComment: '',
+    additionalProperties: false,
+    ignoreMinAndMaxItems: true,
+    format: false,
+  };
+  const spec = await compile(
+    toJsonSchema(schema.properties.spec),
+    'ModelDeploymentSpec',
+    options,
+  );
+  const status = await compile(
+    toJsonSchema(schema.properties.status),
+    'ModelDeploymentStatus',
+    options,
+  );
   const identity = {
     group: crd.spec.group,
     version: version.name,
@@ -49,24 +73,37 @@ async function render() {
     '// Generated from k8s/crd/modeldeployment.yaml by scripts/generateFromCrd.js. Do not edit by hand:',
     '// change the CRD and run `yarn workspace @internal/backstage-plugin-model-hosting-common generate`.',
     '',
-    `export const MODEL_DEPLOYMENT = ${JSON.stringify(identity, null, 2)} as const;`,
+    `export const MODEL_DEPLOYMENT = ${JSON.stringify(
+      identity,
+      null,
+      2,
+    )} as const;`,
     '',
-    '/** The CRD\'s openAPIV3Schema, for validating input before it reaches the cluster. */',
-    `export const modelDeploymentOpenApiSchema = ${JSON.stringify(schema, null, 2)} as const;`,
+    "/** The CRD's openAPIV3Schema, for validating input before it reaches the cluster. */",
+    `export const modelDeploymentOpenApiSchema = ${JSON.stringify(
+      schema,
+      null,
+      2,
+    )} as const;`,
     '',
     spec.trim(),
     '',
     status.trim(),
     '',
   ].join('\n');
-  return prettier.format(text, { ...require('@backstage/cli/config/prettier'), parser: 'typescript' });
+  return prettier.format(text, {
+    ...require('@backstage/cli/config/prettier'),
+    parser: 'typescript',
+  });
 }
 
 module.exports = { render, outPath, crdPath };
 
 if (require.main === module) {
   render().then(text => {
-    const current = fs.existsSync(outPath) ? fs.readFileSync(outPath, 'utf8') : '';
+    const current = fs.existsSync(outPath)
+      ? fs.readFileSync(outPath, 'utf8')
+      : '';
     if (process.argv.includes('--check')) {
       if (current !== text) {
         console.error(`${outPath} is stale: run the generate script`);

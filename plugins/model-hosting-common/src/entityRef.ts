@@ -21,10 +21,19 @@ function shortHash(text: string): string {
  * The catalog entity name of a deployment's Component: unique across clusters and namespaces,
  * and within the catalog's 63-character limit.
  */
-export function deploymentEntityName({ cluster, namespace, name }: DeploymentRef): string {
-  const full = `${cluster}.${namespace}.${name}`.replace(/[^A-Za-z0-9._-]/g, '-');
+export function deploymentEntityName({
+  cluster,
+  namespace,
+  name,
+}: DeploymentRef): string {
+  const full = `${cluster}.${namespace}.${name}`.replace(
+    /[^A-Za-z0-9._-]/g,
+    '-',
+  );
   if (full.length <= MAX_ENTITY_NAME) return full;
-  return `${full.slice(0, MAX_ENTITY_NAME - 9).replace(/[._-]+$/, '')}-${shortHash(full)}`;
+  return `${full
+    .slice(0, MAX_ENTITY_NAME - 9)
+    .replace(/[._-]+$/, '')}-${shortHash(full)}`;
 }
 
 /** The entity reference the permission framework authorizes against. */
@@ -34,7 +43,11 @@ export function deploymentEntityRef(ref: DeploymentRef): string {
 
 /** Normalizes a spec.owner such as ml-platform or group:ml-platform to group:default/ml-platform. */
 export function normalizeOwnerRef(owner: string): string {
-  const [kindPart, rest] = owner.includes(':') ? owner.split(/:(.*)/s) : ['group', owner];
-  const [namespace, name] = rest.includes('/') ? rest.split(/\/(.*)/s) : ['default', rest];
+  const [kindPart, rest] = owner.includes(':')
+    ? owner.split(/:(.*)/s)
+    : ['group', owner];
+  const [namespace, name] = rest.includes('/')
+    ? rest.split(/\/(.*)/s)
+    : ['default', rest];
   return `${kindPart.toLowerCase()}:${namespace.toLowerCase()}/${name.toLowerCase()}`;
 }

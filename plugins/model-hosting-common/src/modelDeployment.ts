@@ -5,7 +5,10 @@ import type {
 import { MODEL_DEPLOYMENT } from './generated/modelDeployment';
 
 export type { ModelDeploymentSpec, ModelDeploymentStatus };
-export { MODEL_DEPLOYMENT, modelDeploymentOpenApiSchema } from './generated/modelDeployment';
+export {
+  MODEL_DEPLOYMENT,
+  modelDeploymentOpenApiSchema,
+} from './generated/modelDeployment';
 
 /** A ModelDeployment custom resource as stored in the cluster. */
 export interface ModelDeployment {
@@ -19,7 +22,12 @@ export interface ModelDeployment {
     generation?: number;
     creationTimestamp?: string;
     deletionTimestamp?: string;
-    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string }>;
+    ownerReferences?: Array<{
+      apiVersion: string;
+      kind: string;
+      name: string;
+      uid: string;
+    }>;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
   };

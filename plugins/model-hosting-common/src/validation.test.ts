@@ -1,7 +1,14 @@
-import { validateDeploymentName, validateModelDeploymentSpec } from './validation';
+import {
+  validateDeploymentName,
+  validateModelDeploymentSpec,
+} from './validation';
 import { deploymentEntityName, normalizeOwnerRef } from './entityRef';
 
-const spec = { owner: 'group:default/ml-platform', engine: 'vllm', model: { name: 'm' } };
+const spec = {
+  owner: 'group:default/ml-platform',
+  engine: 'vllm',
+  model: { name: 'm' },
+};
 
 describe('validateModelDeploymentSpec', () => {
   it('accepts a minimal spec', () => {
@@ -9,12 +16,18 @@ describe('validateModelDeploymentSpec', () => {
   });
 
   it.each([
-    [{ ...spec, engine: 'tensorflow' }, 'spec.engine must be one of vllm, ollama, openai, http'],
+    [
+      { ...spec, engine: 'tensorflow' },
+      'spec.engine must be one of vllm, ollama, openai, http',
+    ],
     [{ ...spec, replicas: -1 }, 'spec.replicas must be >= 0'],
     [{ ...spec, replicas: 2.5 }, 'spec.replicas must be a whole number'],
     [{ ...spec, replicas: '3' }, 'spec.replicas must be a whole number'],
     [{ ...spec, model: {} }, 'spec.model.name is required'],
-    [{ ...spec, resources: { gpu: { count: 1, resource: 'amd.com/gpu' } } }, 'spec.resources.gpu.resource must match pattern'],
+    [
+      { ...spec, resources: { gpu: { count: 1, resource: 'amd.com/gpu' } } },
+      'spec.resources.gpu.resource must match pattern',
+    ],
     [{ ...spec, replica: 3 }, "spec has an unknown field 'replica'"],
     [{ engine: 'vllm', model: { name: 'm' } }, 'spec.owner is required'],
   ])('explains %j', (input, message) => {
@@ -30,15 +43,29 @@ describe('names', () => {
   });
 
   it('makes catalog entity names unique per cluster and namespace and at most 63 characters', () => {
-    expect(deploymentEntityName({ cluster: 'local', namespace: 'ml', name: 'chat' })).toBe('local.ml.chat');
-    const long = deploymentEntityName({ cluster: 'a-very-long-cluster-name', namespace: 'a-long-namespace-name', name: 'x'.repeat(40) });
+    expect(
+      deploymentEntityName({ cluster: 'local', namespace: 'ml', name: 'chat' }),
+    ).toBe('local.ml.chat');
+    const long = deploymentEntityName({
+      cluster: 'a-very-long-cluster-name',
+      namespace: 'a-long-namespace-name',
+      name: 'x'.repeat(40),
+    });
     expect(long.length).toBeLessThanOrEqual(63);
-    expect(long).not.toEqual(deploymentEntityName({ cluster: 'a-very-long-cluster-name', namespace: 'a-long-namespace-name', name: 'y'.repeat(40) }));
+    expect(long).not.toEqual(
+      deploymentEntityName({
+        cluster: 'a-very-long-cluster-name',
+        namespace: 'a-long-namespace-name',
+        name: 'y'.repeat(40),
+      }),
+    );
   });
 
   it('normalizes owners to full entity references', () => {
     expect(normalizeOwnerRef('ml-platform')).toBe('group:default/ml-platform');
     expect(normalizeOwnerRef('user:jane')).toBe('user:default/jane');
-    expect(normalizeOwnerRef('group:default/ml-platform')).toBe('group:default/ml-platform');
+    expect(normalizeOwnerRef('group:default/ml-platform')).toBe(
+      'group:default/ml-platform',
+    );
   });
 });

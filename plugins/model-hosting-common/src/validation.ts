@@ -1,5 +1,8 @@
 import Ajv, { ErrorObject } from 'ajv';
-import { modelDeploymentOpenApiSchema, ModelDeploymentSpec } from './modelDeployment';
+import {
+  modelDeploymentOpenApiSchema,
+  ModelDeploymentSpec,
+} from './modelDeployment';
 
 /** Input is stricter than the API server, which drops unknown fields silently: reject them. */
 function strict(node: any): any {
@@ -8,19 +11,31 @@ function strict(node: any): any {
   const out: any = {};
   for (const [key, value] of Object.entries(node)) {
     if (key.startsWith('x-kubernetes-')) continue;
-    out[key] = key === 'properties'
-      ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, strict(v)]))
-      : strict(value);
+    out[key] =
+      key === 'properties'
+        ? Object.fromEntries(
+            Object.entries(value as object).map(([k, v]) => [k, strict(v)]),
+          )
+        : strict(value);
   }
-  if (out.type === 'object' && out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
+  if (
+    out.type === 'object' &&
+    out.properties &&
+    out.additionalProperties === undefined
+  )
+    out.additionalProperties = false;
   return out;
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const validateSpec = ajv.compile(strict(modelDeploymentOpenApiSchema.properties.spec));
+const validateSpec = ajv.compile(
+  strict(modelDeploymentOpenApiSchema.properties.spec),
+);
 
 function describe(e: ErrorObject): string {
-  const path = `spec${e.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.')}`;
+  const path = `spec${e.instancePath
+    .replace(/\/(\d+)/g, '[$1]')
+    .replace(/\//g, '.')}`;
   switch (e.keyword) {
     case 'additionalProperties':
       return `${path} has an unknown field '${e.params.additionalProperty}'`;
@@ -29,7 +44,11 @@ function describe(e: ErrorObject): string {
     case 'enum':
       return `${path} must be one of ${e.params.allowedValues.join(', ')}`;
     case 'type':
-      return `${path} must be ${e.params.type === 'integer' ? 'a whole number' : `of type ${e.params.type}`}`;
+      return `${path} must be ${
+        e.params.type === 'integer'
+          ? 'a whole number'
+          : `of type ${e.params.type}`
+      }`;
     default:
       return `${path} ${e.message}`;
   }
@@ -45,7 +64,9 @@ export function validateModelDeploymentSpec(spec: unknown): string[] {
   return [...new Set((validateSpec.errors ?? []).map(describe))];
 }
 
-export function isModelDeploymentSpec(spec: unknown): spec is ModelDeploymentSpec {
+export function isModelDeploymentSpec(
+  spec: unknown,
+): spec is ModelDeploymentSpec {
   return validateModelDeploymentSpec(spec).length === 0;
 }
 
@@ -60,8 +81,12 @@ export function validateDeploymentName(name: unknown): string | undefined {
 }
 
 export function validateNamespaceName(namespace: unknown): string | undefined {
-  if (typeof namespace !== 'string' || namespace.length === 0) return 'namespace is required';
-  if (namespace.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) {
+  if (typeof namespace !== 'string' || namespace.length === 0)
+    return 'namespace is required';
+  if (
+    namespace.length > 63 ||
+    !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)
+  ) {
     return `namespace '${namespace}' is not a valid Kubernetes namespace name`;
   }
   return undefined;

@@ -5,8 +5,14 @@ import {
   fetchApiRef,
   PageBlueprint,
 } from '@backstage/frontend-plugin-api';
-import { EntityCardBlueprint, EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
-import { createFormField, FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
+import {
+  createFormField,
+  FormFieldBlueprint,
+} from '@backstage/plugin-scaffolder-react/alpha';
 import MemoryIcon from '@material-ui/icons/Memory';
 import { modelHostingApiRef, ModelHostingClient } from './api';
 import { isModelServer } from './components/EntityContent/ModelServerEntityContent';
@@ -38,7 +44,10 @@ const modelServerContent = EntityContentBlueprint.make({
     path: '/model-server',
     title: 'Model server',
     filter: isModelServer,
-    loader: () => import('./components/EntityContent').then(m => <m.ModelServerEntityContent />),
+    loader: () =>
+      import('./components/EntityContent').then(m => (
+        <m.ModelServerEntityContent />
+      )),
   },
 });
 
@@ -46,21 +55,36 @@ const modelServerCard = EntityCardBlueprint.make({
   name: 'model-server-status',
   params: {
     filter: isModelServer,
-    loader: () => import('./components/EntityContent').then(m => <m.ModelServerStatusCard />),
+    loader: () =>
+      import('./components/EntityContent').then(m => (
+        <m.ModelServerStatusCard />
+      )),
   },
 });
 
 const clusterPickerField = FormFieldBlueprint.make({
   name: 'cluster-picker',
   params: {
-    field: () => import('./components/fields').then(m => createFormField({ name: 'ModelHostingClusterPicker', component: m.ClusterPicker })),
+    field: () =>
+      import('./components/fields').then(m =>
+        createFormField({
+          name: 'ModelHostingClusterPicker',
+          component: m.ClusterPicker,
+        }),
+      ),
   },
 });
 
 const gpuProductPickerField = FormFieldBlueprint.make({
   name: 'gpu-product-picker',
   params: {
-    field: () => import('./components/fields').then(m => createFormField({ name: 'ModelHostingGpuProductPicker', component: m.GpuProductPicker })),
+    field: () =>
+      import('./components/fields').then(m =>
+        createFormField({
+          name: 'ModelHostingGpuProductPicker',
+          component: m.GpuProductPicker,
+        }),
+      ),
   },
 });
 
@@ -70,5 +94,12 @@ export default createFrontendPlugin({
   title: 'Model Hosting',
   icon: <MemoryIcon fontSize="inherit" />,
   routes: { root: rootRouteRef },
-  extensions: [modelHostingApi, fleetPage, modelServerContent, modelServerCard, clusterPickerField, gpuProductPickerField],
+  extensions: [
+    modelHostingApi,
+    fleetPage,
+    modelServerContent,
+    modelServerCard,
+    clusterPickerField,
+    gpuProductPickerField,
+  ],
 });

@@ -1,13 +1,21 @@
 import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { renderTestApp } from '@backstage/frontend-test-utils';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
-import { registerMswTestHooks, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import {
+  registerMswTestHooks,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
 import { screen } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import modelHostingAlphaPlugin from './alpha';
 import { modelHostingApiRef, ModelHostingClient } from './api';
-import { EntityModelServerContent, ModelHostingPage, modelHostingPlugin } from './plugin';
+import {
+  EntityModelServerContent,
+  ModelHostingPage,
+  modelHostingPlugin,
+} from './plugin';
 import { Route, Routes } from 'react-router-dom';
 import { capacity, fleet } from './testing/fixtures';
 
@@ -29,7 +37,9 @@ describe('the new frontend system (/alpha, used by packages/app)', () => {
       config: { backend: { baseUrl: 'http://backend.test' } },
     });
     expect(await screen.findByText('Model servers (2)')).toBeInTheDocument();
-    expect(screen.getByRole('link', { name: 'vllm-instruct' })).toBeInTheDocument();
+    expect(
+      screen.getByRole('link', { name: 'vllm-instruct' }),
+    ).toBeInTheDocument();
   });
 });
 
@@ -39,15 +49,26 @@ describe('the legacy frontend system', () => {
     expect(EntityModelServerContent).toBeDefined();
     const client = new ModelHostingClient({
       discoveryApi: { getBaseUrl: async () => base },
-      fetchApi: { fetch: (...args: Parameters<typeof fetch>) => fetch(...args) },
+      fetchApi: {
+        fetch: (...args: Parameters<typeof fetch>) => fetch(...args),
+      },
     });
     await renderInTestApp(
-      <TestApiProvider apis={[[modelHostingApiRef, client], [discoveryApiRef, {}], [fetchApiRef, {}]]}>
+      <TestApiProvider
+        apis={[
+          [modelHostingApiRef, client],
+          [discoveryApiRef, {}],
+          [fetchApiRef, {}],
+        ]}
+      >
         <Routes>
           <Route path="/model-hosting/*" element={<ModelHostingPage />} />
         </Routes>
       </TestApiProvider>,
-      { routeEntries: ['/model-hosting'], mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
+      {
+        routeEntries: ['/model-hosting'],
+        mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
+      },
     );
     expect(await screen.findByText('Model servers (2)')).toBeInTheDocument();
   });

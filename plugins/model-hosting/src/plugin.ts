@@ -37,7 +37,12 @@ export const ModelHostingPage = modelHostingPlugin.provide(
 export const EntityModelServerContent = modelHostingPlugin.provide(
   createComponentExtension({
     name: 'EntityModelServerContent',
-    component: { lazy: () => import('./components/EntityContent').then(m => m.ModelServerEntityContent) },
+    component: {
+      lazy: () =>
+        import('./components/EntityContent').then(
+          m => m.ModelServerEntityContent,
+        ),
+    },
   }),
 );
 
@@ -45,16 +50,27 @@ export const EntityModelServerContent = modelHostingPlugin.provide(
 export const EntityModelServerCard = modelHostingPlugin.provide(
   createComponentExtension({
     name: 'EntityModelServerCard',
-    component: { lazy: () => import('./components/EntityContent').then(m => m.ModelServerStatusCard) },
+    component: {
+      lazy: () =>
+        import('./components/EntityContent').then(m => m.ModelServerStatusCard),
+    },
   }),
 );
 
 /** Scaffolder field `ModelHostingClusterPicker`. */
-export const ModelHostingClusterPickerFieldExtension = modelHostingPlugin.provide(
-  createScaffolderFieldExtension({ name: 'ModelHostingClusterPicker', component: ClusterPicker }),
-);
+export const ModelHostingClusterPickerFieldExtension =
+  modelHostingPlugin.provide(
+    createScaffolderFieldExtension({
+      name: 'ModelHostingClusterPicker',
+      component: ClusterPicker,
+    }),
+  );
 
 /** Scaffolder field `ModelHostingGpuProductPicker`. */
-export const ModelHostingGpuProductPickerFieldExtension = modelHostingPlugin.provide(
-  createScaffolderFieldExtension({ name: 'ModelHostingGpuProductPicker', component: GpuProductPicker }),
-);
+export const ModelHostingGpuProductPickerFieldExtension =
+  modelHostingPlugin.provide(
+    createScaffolderFieldExtension({
+      name: 'ModelHostingGpuProductPicker',
+      component: GpuProductPicker,
+    }),
+  );

@@ -1,4 +1,7 @@
-import { BackstageCredentials, PermissionsService } from '@backstage/backend-plugin-api';
+import {
+  BackstageCredentials,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
 import { Entity } from '@backstage/catalog-model';
 import { NotAllowedError } from '@backstage/errors';
 import {
@@ -6,7 +9,10 @@ import {
   BasicPermission,
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
-import { createConditionAuthorizer, createPermissionRule } from '@backstage/plugin-permission-node';
+import {
+  createConditionAuthorizer,
+  createPermissionRule,
+} from '@backstage/plugin-permission-node';
 import { catalogEntityPermissionResourceRef } from '@backstage/plugin-catalog-node/alpha';
 import { z } from 'zod/v3';
 import {
@@ -17,7 +23,10 @@ import {
 } from '@internal/backstage-plugin-model-hosting-common';
 
 /** The model-server Component as the catalog holds it: what ownership conditions are checked against. */
-export function deploymentEntity(ref: DeploymentRef, md: ModelDeployment): Entity {
+export function deploymentEntity(
+  ref: DeploymentRef,
+  md: ModelDeployment,
+): Entity {
   const owner = normalizeOwnerRef(md.spec.owner);
   return {
     apiVersion: 'backstage.io/v1alpha1',
@@ -36,7 +45,9 @@ const isEntityOwner = createPermissionRule({
   resourceRef: catalogEntityPermissionResourceRef,
   paramsSchema: z.object({ claims: z.array(z.string()) }),
   apply: (entity: Entity, { claims }) =>
-    (entity.relations ?? []).some(r => r.type === 'ownedBy' && claims.includes(r.targetRef)),
+    (entity.relations ?? []).some(
+      r => r.type === 'ownedBy' && claims.includes(r.targetRef),
+    ),
   toQuery: ({ claims }) => ({ key: 'relations.ownedBy', values: claims }),
 });
 
@@ -45,7 +56,8 @@ const isEntityKind = createPermissionRule({
   description: 'Allow entities matching a specified kind',
   resourceRef: catalogEntityPermissionResourceRef,
   paramsSchema: z.object({ kinds: z.array(z.string()) }),
-  apply: (entity: Entity, { kinds }) => kinds.map(k => k.toLowerCase()).includes(entity.kind.toLowerCase()),
+  apply: (entity: Entity, { kinds }) =>
+    kinds.map(k => k.toLowerCase()).includes(entity.kind.toLowerCase()),
   toQuery: ({ kinds }) => ({ key: 'kind', values: kinds }),
 });
 
@@ -55,14 +67,29 @@ const isAuthorized = createConditionAuthorizer([isEntityOwner, isEntityKind]);
 export class DeploymentAuthorizer {
   constructor(private readonly permissions: PermissionsService) {}
 
-  async authorizeBasic(permission: BasicPermission, credentials: BackstageCredentials, what: string) {
-    const [decision] = await this.permissions.authorize([{ permission }], { credentials });
-    if (decision.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(`You may not ${what}`);
+  async authorizeBasic(
+    permission: BasicPermission,
+    credentials: BackstageCredentials,
+    what: string,
+  ) {
+    const [decision] = await this.permissions.authorize([{ permission }], {
+      credentials,
+    });
+    if (decision.result !== AuthorizeResult.ALLOW)
+      throw new NotAllowedError(`You may not ${what}`);
   }
 
-  async authorize(permission: ResourcePermission<'catalog-entity'>, ref: DeploymentRef, md: ModelDeployment, credentials: BackstageCredentials, what: string) {
+  async authorize(
+    permission: ResourcePermission<'catalog-entity'>,
+    ref: DeploymentRef,
+    md: ModelDeployment,
+    credentials: BackstageCredentials,
+    what: string,
+  ) {
     if (!(await this.allowed(permission, [{ ref, md }], credentials))[0]) {
-      throw new NotAllowedError(`You may not ${what} ${ref.namespace}/${ref.name} on cluster ${ref.cluster}`);
+      throw new NotAllowedError(
+        `You may not ${what} ${ref.namespace}/${ref.name} on cluster ${ref.cluster}`,
+      );
     }
   }
 
@@ -72,7 +99,10 @@ export class DeploymentAuthorizer {
     items: Array<{ ref: DeploymentRef; md: ModelDeployment }>,
     credentials: BackstageCredentials,
   ): Promise<boolean[]> {
-    const [decision] = await this.permissions.authorizeConditional([{ permission }], { credentials });
+    const [decision] = await this.permissions.authorizeConditional(
+      [{ permission }],
+      { credentials },
+    );
     if (decision.result === AuthorizeResult.ALLOW) return items.map(() => true);
     if (decision.result === AuthorizeResult.DENY) return items.map(() => false);
     return items.map(({ ref, md }) => {

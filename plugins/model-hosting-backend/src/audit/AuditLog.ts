@@ -1,5 +1,8 @@
 import { Knex } from 'knex';
-import { AuditEntry, AuditOutcome } from '@internal/backstage-plugin-model-hosting-common';
+import {
+  AuditEntry,
+  AuditOutcome,
+} from '@internal/backstage-plugin-model-hosting-common';
 
 const TABLE = 'model_hosting_audit_log';
 
@@ -21,7 +24,12 @@ export class AuditLog {
   }
 
   /** Newest first. */
-  async list(filter: { cluster?: string; namespace?: string; name?: string; limit: number }): Promise<AuditEntry[]> {
+  async list(filter: {
+    cluster?: string;
+    namespace?: string;
+    name?: string;
+    limit: number;
+  }): Promise<AuditEntry[]> {
     const query = this.knex(TABLE).orderBy('id', 'desc').limit(filter.limit);
     if (filter.cluster) query.where('cluster', filter.cluster);
     if (filter.namespace) query.where('namespace', filter.namespace);

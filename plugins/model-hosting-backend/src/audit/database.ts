@@ -1,4 +1,7 @@
-import { DatabaseService, resolvePackagePath } from '@backstage/backend-plugin-api';
+import {
+  DatabaseService,
+  resolvePackagePath,
+} from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 
 /** The plugin's database (SQLite or PostgreSQL) with its migrations applied. */
@@ -6,7 +9,10 @@ export async function openDatabase(database: DatabaseService): Promise<Knex> {
   const knex = await database.getClient();
   if (!database.migrations?.skip) {
     await knex.migrate.latest({
-      directory: resolvePackagePath('@internal/backstage-plugin-model-hosting-backend', 'migrations'),
+      directory: resolvePackagePath(
+        '@internal/backstage-plugin-model-hosting-backend',
+        'migrations',
+      ),
     });
   }
   return knex;

@@ -1,9 +1,33 @@
 import { decideReplicas, LoadHistory } from './decide';
 
-const autoscaling = { enabled: true, minReplicas: 1, maxReplicas: 5, metrics: [{ type: 'requestsInFlight' as const, target: 10 }], scaleUpStabilizationSeconds: 0, scaleDownStabilizationSeconds: 60 };
-const fresh = (): LoadHistory => ({ samples: [], recommendations: [], lastActive: 0 });
-const run = (h: LoadHistory, load: number, current: number, now: number, a = autoscaling) =>
-  decideReplicas(h, { now, load, current, target: 10, autoscaling: a, windowMs: 10_000 });
+const autoscaling = {
+  enabled: true,
+  minReplicas: 1,
+  maxReplicas: 5,
+  metrics: [{ type: 'requestsInFlight' as const, target: 10 }],
+  scaleUpStabilizationSeconds: 0,
+  scaleDownStabilizationSeconds: 60,
+};
+const fresh = (): LoadHistory => ({
+  samples: [],
+  recommendations: [],
+  lastActive: 0,
+});
+const run = (
+  h: LoadHistory,
+  load: number,
+  current: number,
+  now: number,
+  a = autoscaling,
+) =>
+  decideReplicas(h, {
+    now,
+    load,
+    current,
+    target: 10,
+    autoscaling: a,
+    windowMs: 10_000,
+  });
 
 describe('decideReplicas', () => {
   it('scales up at once to cover the average load, within max', () => {
@@ -28,10 +52,17 @@ describe('decideReplicas', () => {
   });
 
   it('goes to zero only when allowed and idle long enough, and stays there', () => {
-    const toZero = { ...autoscaling, minReplicas: 0, scaleToZeroAfterSeconds: 60 };
+    const toZero = {
+      ...autoscaling,
+      minReplicas: 0,
+      scaleToZeroAfterSeconds: 60,
+    };
     const h = fresh();
     expect(run(h, 0, 1, 30_000, toZero).replicas).toBe(1);
-    expect(run(h, 0, 1, 61_000, toZero)).toEqual({ replicas: 0, reason: 'idle for 61 s' });
+    expect(run(h, 0, 1, 61_000, toZero)).toEqual({
+      replicas: 0,
+      reason: 'idle for 61 s',
+    });
     expect(run(h, 0, 0, 70_000, toZero).replicas).toBe(0);
     expect(run(fresh(), 0, 1, 61_000, autoscaling).replicas).toBe(1); // min 1: never zero
   });

@@ -20,7 +20,14 @@ type Autoscaling = NonNullable<ModelDeploymentSpec['autoscaling']>;
  */
 export function decideReplicas(
   h: LoadHistory,
-  input: { now: number; load: number; current: number; target: number; autoscaling: Autoscaling; windowMs: number },
+  input: {
+    now: number;
+    load: number;
+    current: number;
+    target: number;
+    autoscaling: Autoscaling;
+    windowMs: number;
+  },
 ): { replicas: number; reason: string } {
   const decided = decideFor(h, input);
   h.lastSeen = decided.replicas;
@@ -29,11 +36,19 @@ export function decideReplicas(
 
 function decideFor(
   h: LoadHistory,
-  input: { now: number; load: number; current: number; target: number; autoscaling: Autoscaling; windowMs: number },
+  input: {
+    now: number;
+    load: number;
+    current: number;
+    target: number;
+    autoscaling: Autoscaling;
+    windowMs: number;
+  },
 ): { replicas: number; reason: string } {
   const { now, load, current, target, autoscaling: a, windowMs } = input;
   // A scale by hand counts as a recommendation: it holds for the scale-down window.
-  if (h.lastSeen !== undefined && current !== h.lastSeen) h.recommendations.push({ t: now, replicas: current });
+  if (h.lastSeen !== undefined && current !== h.lastSeen)
+    h.recommendations.push({ t: now, replicas: current });
   h.samples.push({ t: now, load });
   h.samples = h.samples.filter(s => now - s.t <= windowMs);
   const average = h.samples.reduce((n, s) => n + s.load, 0) / h.samples.length;
@@ -41,7 +56,12 @@ function decideFor(
   const max = a.maxReplicas;
   const idleMs = now - h.lastActive;
 
-  if (min === 0 && a.scaleToZeroAfterSeconds !== undefined && average === 0 && idleMs >= a.scaleToZeroAfterSeconds * 1000) {
+  if (
+    min === 0 &&
+    a.scaleToZeroAfterSeconds !== undefined &&
+    average === 0 &&
+    idleMs >= a.scaleToZeroAfterSeconds * 1000
+  ) {
     h.recommendations = [];
     return { replicas: 0, reason: `idle for ${Math.round(idleMs / 1000)} s` };
   }
@@ -52,10 +72,23 @@ function decideFor(
   h.recommendations.push({ t: now, replicas: wanted });
   const upWindow = (a.scaleUpStabilizationSeconds ?? 60) * 1000;
   const downWindow = (a.scaleDownStabilizationSeconds ?? 300) * 1000;
-  h.recommendations = h.recommendations.filter(r => now - r.t <= Math.max(upWindow, downWindow));
-  const inWindow = (ms: number) => h.recommendations.filter(r => now - r.t <= ms).map(r => r.replicas);
-  const reason = `${average.toFixed(1)} requests on average against a target of ${target} per replica`;
-  if (wanted > current) return { replicas: Math.max(current, Math.min(...inWindow(upWindow))), reason };
-  if (wanted < current) return { replicas: Math.min(current, Math.max(...inWindow(downWindow))), reason };
+  h.recommendations = h.recommendations.filter(
+    r => now - r.t <= Math.max(upWindow, downWindow),
+  );
+  const inWindow = (ms: number) =>
+    h.recommendations.filter(r => now - r.t <= ms).map(r => r.replicas);
+  const reason = `${average.toFixed(
+    1,
+  )} requests on average against a target of ${target} per replica`;
+  if (wanted > current)
+    return {
+      replicas: Math.max(current, Math.min(...inWindow(upWindow))),
+      reason,
+    };
+  if (wanted < current)
+    return {
+      replicas: Math.min(current, Math.max(...inWindow(downWindow))),
+      reason,
+    };
   return { replicas: current, reason };
 }

@@ -3,15 +3,28 @@ import { ModelDeployment } from '@internal/backstage-plugin-model-hosting-common
 import { gpuRequests } from '../cluster/slim';
 
 /** The GPU resource and count one replica asks for. */
-export function gpuAsk(md: ModelDeployment): { resource: string; count: number } {
+export function gpuAsk(md: ModelDeployment): {
+  resource: string;
+  count: number;
+} {
   const gpu = md.spec.resources?.gpu;
-  return { resource: gpu?.resource ?? 'nvidia.com/gpu', count: gpu?.count ?? 0 };
+  return {
+    resource: gpu?.resource ?? 'nvidia.com/gpu',
+    count: gpu?.count ?? 0,
+  };
 }
 
 function tolerates(tolerations: V1Toleration[], node: V1Node): boolean {
   return (node.spec?.taints ?? [])
     .filter(t => t.effect === 'NoSchedule' || t.effect === 'NoExecute')
-    .every(t => tolerations.some(tol => tol.key === t.key && (tol.operator === 'Exists' || tol.value === t.value) && (!tol.effect || tol.effect === t.effect)));
+    .every(t =>
+      tolerations.some(
+        tol =>
+          tol.key === t.key &&
+          (tol.operator === 'Exists' || tol.value === t.value) &&
+          (!tol.effect || tol.effect === t.effect),
+      ),
+    );
 }
 
 /** Whether the scheduler could place one of this deployment's pods on the node, ignoring free capacity. */
@@ -22,13 +35,23 @@ export function nodeMatches(md: ModelDeployment, node: V1Node): boolean {
   const tolerations = [...((md.spec.tolerations ?? []) as V1Toleration[])];
   if (gpu && gpu.count > 0) {
     if (gpu.product) selector['nvidia.com/gpu.product'] = gpu.product;
-    if (md.spec.gpuSharing === 'timeSliced') selector['nvidia.com/gpu.sharing-strategy'] = 'time-slicing';
-    else if (labels['nvidia.com/gpu.sharing-strategy'] === 'time-slicing') return false;
-    tolerations.push({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    if (md.spec.gpuSharing === 'timeSliced')
+      selector['nvidia.com/gpu.sharing-strategy'] = 'time-slicing';
+    else if (labels['nvidia.com/gpu.sharing-strategy'] === 'time-slicing')
+      return false;
+    tolerations.push({
+      key: 'nvidia.com/gpu',
+      operator: 'Exists',
+      effect: 'NoSchedule',
+    });
   }
   if (node.spec?.unschedulable) return false;
-  if (node.status?.conditions?.find(c => c.type === 'Ready')?.status !== 'True') return false;
-  return Object.entries(selector).every(([k, v]) => labels[k] === v) && tolerates(tolerations, node);
+  if (node.status?.conditions?.find(c => c.type === 'Ready')?.status !== 'True')
+    return false;
+  return (
+    Object.entries(selector).every(([k, v]) => labels[k] === v) &&
+    tolerates(tolerations, node)
+  );
 }
 
 /** GPUs of one resource name already requested by the pods on a node. */
@@ -37,12 +60,19 @@ export function usedOnNode(pods: V1Pod[], resource: string): number {
 }
 
 /** Whether one more replica fits somewhere right now: what a rolling switch needs for its first new pod. */
-export function oneMoreFits(md: ModelDeployment, nodes: V1Node[], podsOnNode: (node: string) => V1Pod[]): boolean {
+export function oneMoreFits(
+  md: ModelDeployment,
+  nodes: V1Node[],
+  podsOnNode: (node: string) => V1Pod[],
+): boolean {
   const { resource, count } = gpuAsk(md);
   if (count === 0) return true;
   return nodes.some(node => {
     if (!nodeMatches(md, node)) return false;
     const allocatable = Number(node.status?.allocatable?.[resource] ?? 0);
-    return allocatable - usedOnNode(podsOnNode(node.metadata!.name!), resource) >= count;
+    return (
+      allocatable - usedOnNode(podsOnNode(node.metadata!.name!), resource) >=
+      count
+    );
   });
 }

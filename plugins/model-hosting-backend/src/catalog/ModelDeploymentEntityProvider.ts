@@ -1,6 +1,9 @@
 import { LoggerService, SchedulerService } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
+import {
+  EntityProvider,
+  EntityProviderConnection,
+} from '@backstage/plugin-catalog-node';
 import { isDeepStrictEqual } from 'util';
 import { ClusterManager } from '../cluster/ClusterManager';
 import { entitiesFor } from './entities';
@@ -16,7 +19,10 @@ export class ModelDeploymentEntityProvider implements EntityProvider {
   private emitted = new Map<string, Entity>();
   private timer?: NodeJS.Timeout;
   /** Entities per ModelDeployment version: recomputing (and rendering API documents) for every change is costly at 1000s. */
-  private readonly memo = new Map<string, { version: string; entities: Entity[] }>();
+  private readonly memo = new Map<
+    string,
+    { version: string; entities: Entity[] }
+  >();
 
   constructor(
     private readonly clusters: ClusterManager,
@@ -50,8 +56,23 @@ export class ModelDeploymentEntityProvider implements EntityProvider {
     const deployments = this.clusters
       .all()
       .filter(c => c.cache.modelDeployments.synced)
-      .flatMap(c => c.cache.modelDeployments.list().map(md => ({ ref: { cluster: c.name, namespace: md.metadata.namespace!, name: md.metadata.name }, md })))
-      .sort((a, b) => `${a.ref.cluster}/${a.ref.namespace}/${a.ref.name}`.localeCompare(`${b.ref.cluster}/${b.ref.namespace}/${b.ref.name}`));
+      .flatMap(c =>
+        c.cache.modelDeployments
+          .list()
+          .map(md => ({
+            ref: {
+              cluster: c.name,
+              namespace: md.metadata.namespace!,
+              name: md.metadata.name,
+            },
+            md,
+          })),
+      )
+      .sort((a, b) =>
+        `${a.ref.cluster}/${a.ref.namespace}/${a.ref.name}`.localeCompare(
+          `${b.ref.cluster}/${b.ref.namespace}/${b.ref.name}`,
+        ),
+      );
     const seen = new Set<string>();
     for (const { ref, md } of deployments) {
       const id = `${ref.cluster}/${md.metadata.uid}`;
@@ -76,7 +97,9 @@ export class ModelDeploymentEntityProvider implements EntityProvider {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.applyDelta().catch(e => this.logger.error(`model-hosting catalog delta failed: ${e}`));
+      this.applyDelta().catch(e =>
+        this.logger.error(`model-hosting catalog delta failed: ${e}`),
+      );
     }, this.options.debounceMs);
     this.timer.unref?.();
   }
@@ -85,18 +108,30 @@ export class ModelDeploymentEntityProvider implements EntityProvider {
   private async applyDelta() {
     if (!this.connection) return;
     const next = this.desired();
-    const added = [...next].filter(([k, e]) => !isDeepStrictEqual(this.emitted.get(k), e)).map(([, entity]) => ({ entity, locationKey: LOCATION_KEY }));
-    const removed = [...this.emitted.keys()].filter(k => !next.has(k)).map(entityRef => ({ entityRef, locationKey: LOCATION_KEY }));
+    const added = [...next]
+      .filter(([k, e]) => !isDeepStrictEqual(this.emitted.get(k), e))
+      .map(([, entity]) => ({ entity, locationKey: LOCATION_KEY }));
+    const removed = [...this.emitted.keys()]
+      .filter(k => !next.has(k))
+      .map(entityRef => ({ entityRef, locationKey: LOCATION_KEY }));
     if (added.length === 0 && removed.length === 0) return;
     await this.connection.applyMutation({ type: 'delta', added, removed });
     this.emitted = next;
-    this.logger.debug(`model-hosting catalog delta: ${added.length} added or changed, ${removed.length} removed`);
+    this.logger.debug(
+      `model-hosting catalog delta: ${added.length} added or changed, ${removed.length} removed`,
+    );
   }
 
   async fullResync() {
     if (!this.connection || !this.allSynced()) return;
     const next = this.desired();
-    await this.connection.applyMutation({ type: 'full', entities: [...next.values()].map(entity => ({ entity, locationKey: LOCATION_KEY })) });
+    await this.connection.applyMutation({
+      type: 'full',
+      entities: [...next.values()].map(entity => ({
+        entity,
+        locationKey: LOCATION_KEY,
+      })),
+    });
     this.emitted = next;
   }
 

@@ -12,23 +12,36 @@ const MAX_NAME = 63;
 
 /** The Resource entity name of a model: one per model name, shared by every server of it. */
 export function modelEntityName(model: string): string {
-  const slug = model.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-._]+|[-._]+$/g, '');
+  const slug = model
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[-._]+|[-._]+$/g, '');
   return slug.length <= MAX_NAME ? slug || 'model' : slug.slice(0, MAX_NAME);
 }
 
-const engineTitle = { vllm: 'vLLM', ollama: 'Ollama', openai: 'OpenAI-compatible', http: 'HTTP predictor' } as const;
+const engineTitle = {
+  vllm: 'vLLM',
+  ollama: 'Ollama',
+  openai: 'OpenAI-compatible',
+  http: 'HTTP predictor',
+} as const;
 
 /**
  * The catalog's view of one ModelDeployment: a model-server Component that depends on its model
  * (Resource, ai-model) and provides its API. The annotations let the stock Kubernetes tab find it.
  */
-export function entitiesFor(ref: DeploymentRef, md: ModelDeployment): { component: Entity; api: Entity; model: Entity } {
+export function entitiesFor(
+  ref: DeploymentRef,
+  md: ModelDeployment,
+): { component: Entity; api: Entity; model: Entity } {
   const name = deploymentEntityName(ref);
   const apiName = deploymentEntityName({ ...ref, name: `${ref.name}-api` });
   const owner = normalizeOwnerRef(md.spec.owner);
   const model = md.status?.activeModel ?? md.spec.model.name;
   const engine = engineFor(md.spec.engine);
-  const endpoint = md.status?.endpoint ?? `http://${ref.name}.${ref.namespace}.svc.cluster.local:${engine.port}`;
+  const endpoint =
+    md.status?.endpoint ??
+    `http://${ref.name}.${ref.namespace}.svc.cluster.local:${engine.port}`;
   const location = `model-hosting:${ref.cluster}/${ref.namespace}/${ref.name}`;
   const annotations = {
     'backstage.io/managed-by-location': location,
@@ -42,7 +55,11 @@ export function entitiesFor(ref: DeploymentRef, md: ModelDeployment): { componen
     metadata: {
       name,
       title: ref.name,
-      description: `${engineTitle[md.spec.engine]} server for ${model} on cluster ${ref.cluster}, namespace ${ref.namespace}.`,
+      description: `${
+        engineTitle[md.spec.engine]
+      } server for ${model} on cluster ${ref.cluster}, namespace ${
+        ref.namespace
+      }.`,
       annotations: {
         ...annotations,
         'backstage.io/kubernetes-id': ref.name,
@@ -57,7 +74,8 @@ export function entitiesFor(ref: DeploymentRef, md: ModelDeployment): { componen
     },
     spec: {
       type: 'model-server',
-      lifecycle: md.metadata.labels?.['modelhosting.io/lifecycle'] ?? 'production',
+      lifecycle:
+        md.metadata.labels?.['modelhosting.io/lifecycle'] ?? 'production',
       owner,
       dependsOn: [`resource:default/${modelEntityName(model)}`],
       providesApis: [`api:default/${apiName}`],
@@ -67,8 +85,18 @@ export function entitiesFor(ref: DeploymentRef, md: ModelDeployment): { componen
   const api: Entity = {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'API',
-    metadata: { name: apiName, title: `${ref.name} API`, description: `The API of ${ref.name} (${model}).`, annotations },
-    spec: { type: 'openapi', lifecycle: component.spec!.lifecycle, owner, definition: apiDefinition(engine.apiKind, endpoint, model) },
+    metadata: {
+      name: apiName,
+      title: `${ref.name} API`,
+      description: `The API of ${ref.name} (${model}).`,
+      annotations,
+    },
+    spec: {
+      type: 'openapi',
+      lifecycle: component.spec!.lifecycle,
+      owner,
+      definition: apiDefinition(engine.apiKind, endpoint, model),
+    },
   };
 
   const modelEntity: Entity = {
@@ -81,8 +109,12 @@ export function entitiesFor(ref: DeploymentRef, md: ModelDeployment): { componen
       annotations: {
         ...annotations,
         'modelhosting.io/model': model,
-        ...(md.spec.model.source && model === md.spec.model.name ? { 'modelhosting.io/source': md.spec.model.source } : {}),
-        ...(md.spec.model.version && model === md.spec.model.name ? { 'modelhosting.io/version': md.spec.model.version } : {}),
+        ...(md.spec.model.source && model === md.spec.model.name
+          ? { 'modelhosting.io/source': md.spec.model.source }
+          : {}),
+        ...(md.spec.model.version && model === md.spec.model.name
+          ? { 'modelhosting.io/version': md.spec.model.version }
+          : {}),
       },
     },
     spec: { type: 'ai-model', owner },

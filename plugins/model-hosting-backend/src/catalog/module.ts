@@ -1,4 +1,7 @@
-import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
 import { modelHostingClustersServiceRef } from '../cluster/clustersService';
 import { ModelDeploymentEntityProvider } from './ModelDeploymentEntityProvider';
@@ -23,7 +26,9 @@ export const catalogModuleModelHosting = createBackendModule({
       async init({ catalog, clusters, scheduler, logger, config }) {
         catalog.addEntityProvider(
           new ModelDeploymentEntityProvider(clusters, scheduler, logger, {
-            resyncMinutes: config.getOptionalNumber('modelHosting.catalog.resyncMinutes') ?? 10,
+            resyncMinutes:
+              config.getOptionalNumber('modelHosting.catalog.resyncMinutes') ??
+              10,
             debounceMs: 500,
           }),
         );

@@ -36,7 +36,8 @@ const INVOLVED = 'involved';
 const NODE = 'node';
 
 /** Everything the plugin reads from one cluster, kept current by watches. Reads never call the API server. */
-export const isPodReady = (pod: V1Pod) => pod.status?.conditions?.find(c => c.type === 'Ready')?.status === 'True';
+export const isPodReady = (pod: V1Pod) =>
+  pod.status?.conditions?.find(c => c.type === 'Ready')?.status === 'True';
 
 export class ClusterCache {
   readonly modelDeployments: ResourceCache<ModelDeployment>;
@@ -51,52 +52,123 @@ export class ClusterCache {
   readonly modelEvents: ResourceCache<CoreV1Event>;
   readonly podEvents: ResourceCache<CoreV1Event>;
 
-  constructor(readonly cluster: string, kubeConfig: KubeConfig, logger: LoggerService) {
+  constructor(
+    readonly cluster: string,
+    kubeConfig: KubeConfig,
+    logger: LoggerService,
+  ) {
     const log = logger.child({ cluster });
     const cache = <T extends { metadata?: any }>(
-      apiVersion: string, kind: string, path: string, slim: (o: any) => T | undefined,
+      apiVersion: string,
+      kind: string,
+      path: string,
+      slim: (o: any) => T | undefined,
       selectors: { labelSelector?: string; fieldSelector?: string } = {},
-    ) => new ResourceCache<T>(kubeConfig, { apiVersion, kind, path, slim, ...selectors }, log);
+    ) =>
+      new ResourceCache<T>(
+        kubeConfig,
+        { apiVersion, kind, path, slim, ...selectors },
+        log,
+      );
 
-    this.modelDeployments = cache(MODEL_DEPLOYMENT.apiVersion, MODEL_DEPLOYMENT.kind,
-      `/apis/${MODEL_DEPLOYMENT.group}/${MODEL_DEPLOYMENT.version}/${MODEL_DEPLOYMENT.plural}`, slimModelDeployment);
-    this.deployments = cache('apps/v1', 'Deployment', '/apis/apps/v1/deployments', slimDeployment, { labelSelector: managed });
-    this.replicaSets = cache('apps/v1', 'ReplicaSet', '/apis/apps/v1/replicasets', slimReplicaSet, { labelSelector: managed });
+    this.modelDeployments = cache(
+      MODEL_DEPLOYMENT.apiVersion,
+      MODEL_DEPLOYMENT.kind,
+      `/apis/${MODEL_DEPLOYMENT.group}/${MODEL_DEPLOYMENT.version}/${MODEL_DEPLOYMENT.plural}`,
+      slimModelDeployment,
+    );
+    this.deployments = cache(
+      'apps/v1',
+      'Deployment',
+      '/apis/apps/v1/deployments',
+      slimDeployment,
+      { labelSelector: managed },
+    );
+    this.replicaSets = cache(
+      'apps/v1',
+      'ReplicaSet',
+      '/apis/apps/v1/replicasets',
+      slimReplicaSet,
+      { labelSelector: managed },
+    );
     // All pods, but slimPod keeps only ours and others that hold GPUs: both count against GPU capacity.
     this.pods = cache('v1', 'Pod', '/api/v1/pods', slimPod);
-    this.services = cache('v1', 'Service', '/api/v1/services', o => slimOwned<V1Service>(o), { labelSelector: managed });
-    this.configMaps = cache('v1', 'ConfigMap', '/api/v1/configmaps', o => slimOwned<V1ConfigMap>(o), { labelSelector: managed });
-    this.hpas = cache('autoscaling/v2', 'HorizontalPodAutoscaler', '/apis/autoscaling/v2/horizontalpodautoscalers',
-      o => slimOwned<V2HorizontalPodAutoscaler>(o), { labelSelector: managed });
+    this.services = cache(
+      'v1',
+      'Service',
+      '/api/v1/services',
+      o => slimOwned<V1Service>(o),
+      { labelSelector: managed },
+    );
+    this.configMaps = cache(
+      'v1',
+      'ConfigMap',
+      '/api/v1/configmaps',
+      o => slimOwned<V1ConfigMap>(o),
+      { labelSelector: managed },
+    );
+    this.hpas = cache(
+      'autoscaling/v2',
+      'HorizontalPodAutoscaler',
+      '/apis/autoscaling/v2/horizontalpodautoscalers',
+      o => slimOwned<V2HorizontalPodAutoscaler>(o),
+      { labelSelector: managed },
+    );
     this.nodes = cache('v1', 'Node', '/api/v1/nodes', slimNode);
-    this.namespaces = cache('v1', 'Namespace', '/api/v1/namespaces', slimNamespace);
+    this.namespaces = cache(
+      'v1',
+      'Namespace',
+      '/api/v1/namespaces',
+      slimNamespace,
+    );
     this.modelEvents = cache('v1', 'Event', '/api/v1/events', slimEvent, {
       fieldSelector: `involvedObject.kind=${MODEL_DEPLOYMENT.kind}`,
     });
-    this.podEvents = cache('v1', 'Event', '/api/v1/events', e => (this.isOurPod(e) ? slimEvent(e) : undefined), {
-      fieldSelector: 'involvedObject.kind=Pod',
-    });
+    this.podEvents = cache(
+      'v1',
+      'Event',
+      '/api/v1/events',
+      e => (this.isOurPod(e) ? slimEvent(e) : undefined),
+      {
+        fieldSelector: 'involvedObject.kind=Pod',
+      },
+    );
 
     // Per-ModelDeployment lookups without scanning every pod.
     const byInstance = (o: { metadata?: any }) =>
-      isOurs(o) ? `${o.metadata.namespace}/${o.metadata.labels[LABELS.instance]}` : undefined;
+      isOurs(o)
+        ? `${o.metadata.namespace}/${o.metadata.labels[LABELS.instance]}`
+        : undefined;
     this.pods.addIndex(INSTANCE, byInstance);
     this.replicaSets.addIndex(INSTANCE, byInstance);
-    const byInvolved = (e: CoreV1Event) => `${e.involvedObject.namespace}/${e.involvedObject.name}`;
+    const byInvolved = (e: CoreV1Event) =>
+      `${e.involvedObject.namespace}/${e.involvedObject.name}`;
     this.modelEvents.addIndex(INVOLVED, byInvolved);
     this.podEvents.addIndex(INVOLVED, byInvolved);
     this.pods.addIndex(NODE, p => p.spec?.nodeName);
   }
 
   private isOurPod(e: CoreV1Event): boolean {
-    const pod = this.pods.get(e.involvedObject.namespace, e.involvedObject.name!);
+    const pod = this.pods.get(
+      e.involvedObject.namespace,
+      e.involvedObject.name!,
+    );
     return !!pod && isOurs(pod);
   }
 
   private get all() {
     return [
-      this.modelDeployments, this.deployments, this.replicaSets, this.pods, this.services, this.configMaps,
-      this.hpas, this.nodes, this.namespaces, this.modelEvents, this.podEvents,
+      this.modelDeployments,
+      this.deployments,
+      this.replicaSets,
+      this.pods,
+      this.services,
+      this.configMaps,
+      this.hpas,
+      this.nodes,
+      this.namespaces,
+      this.modelEvents,
+      this.podEvents,
     ];
   }
 
@@ -121,7 +193,9 @@ export class ClusterCache {
   /** How many objects each resource cache holds. */
   get counts(): Record<string, number> {
     return Object.fromEntries(
-      Object.entries(this).filter(([, v]) => v instanceof ResourceCache).map(([k, v]) => [k, (v as ResourceCache<any>).list().length]),
+      Object.entries(this)
+        .filter(([, v]) => v instanceof ResourceCache)
+        .map(([k, v]) => [k, (v as ResourceCache<any>).list().length]),
     );
   }
 
@@ -142,7 +216,10 @@ export class ClusterCache {
 
   /** Pods of one ModelDeployment. */
   podsOf(md: ModelDeployment): V1Pod[] {
-    return this.pods.byIndex(INSTANCE, `${md.metadata.namespace}/${md.metadata.name}`);
+    return this.pods.byIndex(
+      INSTANCE,
+      `${md.metadata.namespace}/${md.metadata.name}`,
+    );
   }
 
   /** Pods of one ModelDeployment that pass their readiness probe: the ones serving. */
@@ -155,7 +232,10 @@ export class ClusterCache {
   }
 
   replicaSetsOf(md: ModelDeployment): V1ReplicaSet[] {
-    return this.replicaSets.byIndex(INSTANCE, `${md.metadata.namespace}/${md.metadata.name}`);
+    return this.replicaSets.byIndex(
+      INSTANCE,
+      `${md.metadata.namespace}/${md.metadata.name}`,
+    );
   }
 
   /** Events about a ModelDeployment and its pods, newest first. */
@@ -163,7 +243,11 @@ export class ClusterCache {
     const ns = md.metadata.namespace;
     return [
       ...this.modelEvents.byIndex(INVOLVED, `${ns}/${md.metadata.name}`),
-      ...pods.flatMap(p => this.podEvents.byIndex(INVOLVED, `${ns}/${p.metadata?.name}`)),
-    ].sort((a, b) => String(b.lastTimestamp).localeCompare(String(a.lastTimestamp)));
+      ...pods.flatMap(p =>
+        this.podEvents.byIndex(INVOLVED, `${ns}/${p.metadata?.name}`),
+      ),
+    ].sort((a, b) =>
+      String(b.lastTimestamp).localeCompare(String(a.lastTimestamp)),
+    );
   }
 }

@@ -33,12 +33,22 @@ export class ClusterManager {
   readonly identity: string;
   private readonly clusters = new Map<string, Cluster>();
 
-  constructor(definitions: ClusterDefinition[], options: ClusterManagerOptions, logger: LoggerService) {
-    this.identity = options.identity ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  constructor(
+    definitions: ClusterDefinition[],
+    options: ClusterManagerOptions,
+    logger: LoggerService,
+  ) {
+    this.identity =
+      options.identity ??
+      `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     for (const def of definitions) {
       const log = logger.child({ cluster: def.name });
       const cache = new ClusterCache(def.name, def.kubeConfig, log);
-      const gateway = new KubeGateway(def.name, def.kubeConfig, options.requestTimeoutMs);
+      const gateway = new KubeGateway(
+        def.name,
+        def.kubeConfig,
+        options.requestTimeoutMs,
+      );
       const reconciler = new Reconciler(cache, gateway, log, this.identity);
       const elector = options.reconcile
         ? new LeaderElector(
@@ -54,7 +64,14 @@ export class ClusterManager {
             log,
           )
         : undefined;
-      this.clusters.set(def.name, { name: def.name, kubeConfig: def.kubeConfig, cache, gateway, reconciler, elector });
+      this.clusters.set(def.name, {
+        name: def.name,
+        kubeConfig: def.kubeConfig,
+        cache,
+        gateway,
+        reconciler,
+        elector,
+      });
     }
   }
 
@@ -85,7 +102,11 @@ export class ClusterManager {
   get(name: string): Cluster {
     const cluster = this.clusters.get(name);
     if (!cluster) {
-      throw new InputError(`Unknown cluster '${name}'; configured clusters: ${this.names.join(', ') || 'none'}`);
+      throw new InputError(
+        `Unknown cluster '${name}'; configured clusters: ${
+          this.names.join(', ') || 'none'
+        }`,
+      );
     }
     return cluster;
   }
@@ -95,7 +116,11 @@ export class ClusterManager {
     const cluster = this.get(name);
     if (!cluster.cache.synced) {
       throw new ServiceUnavailableError(
-        `Cluster '${name}' is ${cluster.cache.error ? `unreachable: ${cluster.cache.error}` : 'still loading'}`,
+        `Cluster '${name}' is ${
+          cluster.cache.error
+            ? `unreachable: ${cluster.cache.error}`
+            : 'still loading'
+        }`,
       );
     }
     return cluster;

@@ -26,7 +26,11 @@ import {
 
 export const FIELD_MANAGER = 'backstage-model-hosting';
 
-const mdPath = { group: MODEL_DEPLOYMENT.group, version: MODEL_DEPLOYMENT.version, plural: MODEL_DEPLOYMENT.plural };
+const mdPath = {
+  group: MODEL_DEPLOYMENT.group,
+  version: MODEL_DEPLOYMENT.version,
+  plural: MODEL_DEPLOYMENT.plural,
+};
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** Every write to one cluster's API server, with its failures turned into errors a person understands. */
@@ -54,91 +58,175 @@ export class KubeGateway {
 
   /** Server-side apply with our own field manager: idempotent, and it takes back fields others changed. */
   apply<T extends KubernetesObject>(obj: T): Promise<T> {
-    return this.call(`apply ${obj.kind} ${obj.metadata?.namespace}/${obj.metadata?.name}`, () =>
-      this.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
+    return this.call(
+      `apply ${obj.kind} ${obj.metadata?.namespace}/${obj.metadata?.name}`,
+      () =>
+        this.objects.patch(
+          obj,
+          undefined,
+          undefined,
+          FIELD_MANAGER,
+          true,
+          PatchStrategy.ServerSideApply,
+        ),
     );
   }
 
-  delete(apiVersion: string, kind: string, namespace: string, name: string): Promise<unknown> {
+  delete(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<unknown> {
     return this.call(`delete ${kind} ${namespace}/${name}`, () =>
       this.objects.delete({ apiVersion, kind, metadata: { name, namespace } }),
     );
   }
 
-  scaleDeployment(namespace: string, name: string, replicas: number): Promise<V1Deployment> {
+  scaleDeployment(
+    namespace: string,
+    name: string,
+    replicas: number,
+  ): Promise<V1Deployment> {
     return this.call(`scale Deployment ${namespace}/${name}`, () =>
-      this.apps.patchNamespacedDeployment({ namespace, name, body: { spec: { replicas } } }, mergePatch),
-    );
-  }
-
-  createModelDeployment(md: ModelDeployment, dryRun = false): Promise<ModelDeployment> {
-    const namespace = md.metadata.namespace!;
-    return this.call(`create ModelDeployment ${namespace}/${md.metadata.name}`, () =>
-      this.custom.createNamespacedCustomObject({ ...mdPath, namespace, body: md, dryRun: dryRun ? 'All' : undefined }),
-    );
-  }
-
-  /** A merge patch of the resource (spec or metadata); dryRun runs the API server's validation, CEL rules included. */
-  patchModelDeployment(namespace: string, name: string, patch: object, dryRun = false): Promise<ModelDeployment> {
-    return this.call(`patch ModelDeployment ${namespace}/${name}`, () =>
-      this.custom.patchNamespacedCustomObject(
-        { ...mdPath, namespace, name, body: patch, dryRun: dryRun ? 'All' : undefined, fieldManager: FIELD_MANAGER },
+      this.apps.patchNamespacedDeployment(
+        { namespace, name, body: { spec: { replicas } } },
         mergePatch,
       ),
     );
   }
 
-  scaleModelDeployment(namespace: string, name: string, replicas: number, dryRun = false): Promise<unknown> {
+  createModelDeployment(
+    md: ModelDeployment,
+    dryRun = false,
+  ): Promise<ModelDeployment> {
+    const namespace = md.metadata.namespace!;
+    return this.call(
+      `create ModelDeployment ${namespace}/${md.metadata.name}`,
+      () =>
+        this.custom.createNamespacedCustomObject({
+          ...mdPath,
+          namespace,
+          body: md,
+          dryRun: dryRun ? 'All' : undefined,
+        }),
+    );
+  }
+
+  /** A merge patch of the resource (spec or metadata); dryRun runs the API server's validation, CEL rules included. */
+  patchModelDeployment(
+    namespace: string,
+    name: string,
+    patch: object,
+    dryRun = false,
+  ): Promise<ModelDeployment> {
+    return this.call(`patch ModelDeployment ${namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject(
+        {
+          ...mdPath,
+          namespace,
+          name,
+          body: patch,
+          dryRun: dryRun ? 'All' : undefined,
+          fieldManager: FIELD_MANAGER,
+        },
+        mergePatch,
+      ),
+    );
+  }
+
+  scaleModelDeployment(
+    namespace: string,
+    name: string,
+    replicas: number,
+    dryRun = false,
+  ): Promise<unknown> {
     return this.call(`scale ModelDeployment ${namespace}/${name}`, () =>
       this.custom.patchNamespacedCustomObjectScale(
-        { ...mdPath, namespace, name, body: { spec: { replicas } }, dryRun: dryRun ? 'All' : undefined, fieldManager: FIELD_MANAGER },
+        {
+          ...mdPath,
+          namespace,
+          name,
+          body: { spec: { replicas } },
+          dryRun: dryRun ? 'All' : undefined,
+          fieldManager: FIELD_MANAGER,
+        },
         mergePatch,
       ),
     );
   }
 
   /** With the resourceVersion the status was computed from: a stale write fails with a ConflictError. */
-  patchStatus(namespace: string, name: string, status: ModelDeploymentStatus, resourceVersion?: string): Promise<ModelDeployment> {
-    return this.call(`update status of ModelDeployment ${namespace}/${name}`, () =>
-      this.custom.patchNamespacedCustomObjectStatus(
-        { ...mdPath, namespace, name, body: { metadata: { resourceVersion }, status }, fieldManager: FIELD_MANAGER },
-        mergePatch,
-      ),
+  patchStatus(
+    namespace: string,
+    name: string,
+    status: ModelDeploymentStatus,
+    resourceVersion?: string,
+  ): Promise<ModelDeployment> {
+    return this.call(
+      `update status of ModelDeployment ${namespace}/${name}`,
+      () =>
+        this.custom.patchNamespacedCustomObjectStatus(
+          {
+            ...mdPath,
+            namespace,
+            name,
+            body: { metadata: { resourceVersion }, status },
+            fieldManager: FIELD_MANAGER,
+          },
+          mergePatch,
+        ),
     );
   }
 
   deleteModelDeployment(namespace: string, name: string): Promise<unknown> {
     return this.call(`delete ModelDeployment ${namespace}/${name}`, () =>
-      this.custom.deleteNamespacedCustomObject({ ...mdPath, namespace, name, propagationPolicy: 'Foreground' }),
+      this.custom.deleteNamespacedCustomObject({
+        ...mdPath,
+        namespace,
+        name,
+        propagationPolicy: 'Foreground',
+      }),
     );
   }
 
   /** A Kubernetes Event on the ModelDeployment, as `kubectl describe md` shows them. */
-  recordEvent(md: ModelDeployment, type: 'Normal' | 'Warning', reason: string, message: string, reporter: string) {
+  recordEvent(
+    md: ModelDeployment,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    reporter: string,
+  ) {
     const now = new Date();
-    return this.call(`record event on ${md.metadata.namespace}/${md.metadata.name}`, () =>
-      this.core.createNamespacedEvent({
-        namespace: md.metadata.namespace!,
-        body: {
-          metadata: { generateName: `${md.metadata.name}.`, namespace: md.metadata.namespace },
-          involvedObject: {
-            apiVersion: MODEL_DEPLOYMENT.apiVersion,
-            kind: MODEL_DEPLOYMENT.kind,
-            name: md.metadata.name,
-            namespace: md.metadata.namespace,
-            uid: md.metadata.uid,
+    return this.call(
+      `record event on ${md.metadata.namespace}/${md.metadata.name}`,
+      () =>
+        this.core.createNamespacedEvent({
+          namespace: md.metadata.namespace!,
+          body: {
+            metadata: {
+              generateName: `${md.metadata.name}.`,
+              namespace: md.metadata.namespace,
+            },
+            involvedObject: {
+              apiVersion: MODEL_DEPLOYMENT.apiVersion,
+              kind: MODEL_DEPLOYMENT.kind,
+              name: md.metadata.name,
+              namespace: md.metadata.namespace,
+              uid: md.metadata.uid,
+            },
+            type,
+            reason,
+            message,
+            count: 1,
+            firstTimestamp: now,
+            lastTimestamp: now,
+            source: { component: 'backstage-model-hosting' },
+            reportingComponent: 'backstage-model-hosting',
+            reportingInstance: reporter,
           },
-          type,
-          reason,
-          message,
-          count: 1,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          source: { component: 'backstage-model-hosting' },
-          reportingComponent: 'backstage-model-hosting',
-          reportingInstance: reporter,
-        },
-      }),
+        }),
     );
   }
 
@@ -155,7 +243,10 @@ export class KubeGateway {
   createLease(lease: V1Lease): Promise<V1Lease> {
     this.leaseRequests++;
     return this.call(`create Lease ${lease.metadata?.name}`, () =>
-      this.coordination.createNamespacedLease({ namespace: lease.metadata!.namespace!, body: lease }),
+      this.coordination.createNamespacedLease({
+        namespace: lease.metadata!.namespace!,
+        body: lease,
+      }),
     );
   }
 
@@ -176,7 +267,12 @@ export class KubeGateway {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new ServiceUnavailableError(`Cluster '${this.cluster}' did not answer within ${this.timeoutMs} ms (${what})`)),
+        () =>
+          reject(
+            new ServiceUnavailableError(
+              `Cluster '${this.cluster}' did not answer within ${this.timeoutMs} ms (${what})`,
+            ),
+          ),
         this.timeoutMs,
       );
     });
@@ -214,16 +310,40 @@ function toError(cluster: string, what: string, e: unknown): Error {
         return new ConflictError(message);
       case 401:
       case 403:
-        return new Error(`Cluster '${cluster}' refused to let the backend ${what}: ${message}`);
+        return new Error(
+          `Cluster '${cluster}' refused to let the backend ${what}: ${message}`,
+        );
       default:
-        if (e.code >= 500) return new ServiceUnavailableError(`Cluster '${cluster}' failed to ${what}: ${message}`);
-        return new Error(`Cluster '${cluster}': ${what} failed with HTTP ${e.code}: ${message}`);
+        if (e.code >= 500)
+          return new ServiceUnavailableError(
+            `Cluster '${cluster}' failed to ${what}: ${message}`,
+          );
+        return new Error(
+          `Cluster '${cluster}': ${what} failed with HTTP ${e.code}: ${message}`,
+        );
     }
   }
-  const err = e as { code?: string; cause?: { code?: string }; type?: string; message?: string };
+  const err = e as {
+    code?: string;
+    cause?: { code?: string };
+    type?: string;
+    message?: string;
+  };
   const code = err?.code ?? err?.cause?.code;
-  if (err?.type === 'system' || ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code ?? '')) {
-    return new ServiceUnavailableError(`Cluster '${cluster}' is unreachable: ${err.message}`);
+  if (
+    err?.type === 'system' ||
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'EHOSTUNREACH',
+      'ENOTFOUND',
+      'ETIMEDOUT',
+      'EAI_AGAIN',
+    ].includes(code ?? '')
+  ) {
+    return new ServiceUnavailableError(
+      `Cluster '${cluster}' is unreachable: ${err.message}`,
+    );
   }
   return e instanceof Error ? e : new Error(String(e));
 }

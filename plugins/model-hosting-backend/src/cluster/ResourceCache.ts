@@ -1,4 +1,8 @@
-import { KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';
+import {
+  KubeConfig,
+  KubernetesObjectApi,
+  Watch,
+} from '@kubernetes/client-node';
 import { LoggerService } from '@backstage/backend-plugin-api';
 
 export type ChangeType = 'add' | 'update' | 'delete';
@@ -148,8 +152,16 @@ export class ResourceCache<T extends Cached> {
     do {
       this.requests++;
       const page = await this.api.list(
-        this.options.apiVersion, this.options.kind, undefined, undefined, undefined, undefined,
-        this.options.fieldSelector, this.options.labelSelector, 500, continueToken,
+        this.options.apiVersion,
+        this.options.kind,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        this.options.fieldSelector,
+        this.options.labelSelector,
+        500,
+        continueToken,
       );
       for (const item of page.items) {
         const slim = this.options.slim(item);
@@ -202,7 +214,8 @@ export class ResourceCache<T extends Cached> {
       if (obj?.code === 410) this.resourceVersion = '';
       return;
     }
-    if (obj?.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
+    if (obj?.metadata?.resourceVersion)
+      this.resourceVersion = obj.metadata.resourceVersion;
     if (type === 'BOOKMARK') return;
     const k = key(obj);
     if (type === 'DELETED') {
@@ -213,8 +226,16 @@ export class ResourceCache<T extends Cached> {
       }
       return;
     }
-    const current = this.objects.get(k) as { metadata?: { resourceVersion?: string } } | undefined;
-    if (isOlder(obj?.metadata?.resourceVersion, current?.metadata?.resourceVersion)) return;
+    const current = this.objects.get(k) as
+      | { metadata?: { resourceVersion?: string } }
+      | undefined;
+    if (
+      isOlder(
+        obj?.metadata?.resourceVersion,
+        current?.metadata?.resourceVersion,
+      )
+    )
+      return;
     const slim = this.options.slim(obj);
     const had = this.objects.has(k);
     if (!slim) {
@@ -238,7 +259,9 @@ export class ResourceCache<T extends Cached> {
       return;
     }
     this.lastError = err?.message ?? String(e);
-    this.logger.debug(`${this.options.kind} watch failed, retrying in ${this.backoffMs} ms: ${this.lastError}`);
+    this.logger.debug(
+      `${this.options.kind} watch failed, retrying in ${this.backoffMs} ms: ${this.lastError}`,
+    );
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.run(), this.backoffMs);
     this.retryTimer.unref?.();
@@ -261,6 +284,12 @@ export class ResourceCache<T extends Cached> {
  * ignore a watch event older than what a write-through already stored.
  */
 function isOlder(incoming?: string, current?: string): boolean {
-  if (!incoming || !current || !/^\d+$/.test(incoming) || !/^\d+$/.test(current)) return false;
+  if (
+    !incoming ||
+    !current ||
+    !/^\d+$/.test(incoming) ||
+    !/^\d+$/.test(current)
+  )
+    return false;
   return BigInt(incoming) < BigInt(current);
 }

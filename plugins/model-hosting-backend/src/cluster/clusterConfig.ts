@@ -35,7 +35,13 @@ function fromKubernetesPluginEntry(c: Config): ClusterDefinition {
     users: [
       token
         ? { name: 'backstage', token }
-        : { name: 'backstage', authProvider: { name: 'tokenFile', config: { tokenFile: IN_CLUSTER_TOKEN } } },
+        : {
+            name: 'backstage',
+            authProvider: {
+              name: 'tokenFile',
+              config: { tokenFile: IN_CLUSTER_TOKEN },
+            },
+          },
     ],
     contexts: [{ name, cluster: name, user: 'backstage' }],
     currentContext: name,
@@ -55,7 +61,9 @@ function fromModelHostingEntry(c: Config): ClusterDefinition {
     const context = c.getOptionalString('context');
     if (context) kubeConfig.setCurrentContext(context);
   } else {
-    throw new InputError(`modelHosting.clusters '${name}' needs kubeconfig or inCluster: true`);
+    throw new InputError(
+      `modelHosting.clusters '${name}' needs kubeconfig or inCluster: true`,
+    );
   }
   return { name, kubeConfig };
 }
@@ -63,18 +71,22 @@ function fromModelHostingEntry(c: Config): ClusterDefinition {
 /** Reads every configured cluster. Names must be unique: they key all state. */
 export function readClusters(config: Config): ClusterDefinition[] {
   const clusters: ClusterDefinition[] = [];
-  for (const method of config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? []) {
+  for (const method of config.getOptionalConfigArray(
+    'kubernetes.clusterLocatorMethods',
+  ) ?? []) {
     if (method.getString('type') !== 'config') continue;
     for (const c of method.getOptionalConfigArray('clusters') ?? []) {
       clusters.push(fromKubernetesPluginEntry(c));
     }
   }
-  for (const c of config.getOptionalConfigArray('modelHosting.clusters') ?? []) {
+  for (const c of config.getOptionalConfigArray('modelHosting.clusters') ??
+    []) {
     clusters.push(fromModelHostingEntry(c));
   }
   const seen = new Set<string>();
   for (const { name } of clusters) {
-    if (seen.has(name)) throw new InputError(`Cluster name '${name}' is configured twice`);
+    if (seen.has(name))
+      throw new InputError(`Cluster name '${name}' is configured twice`);
     seen.add(name);
   }
   return clusters;

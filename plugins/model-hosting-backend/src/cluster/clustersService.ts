@@ -9,10 +9,17 @@ import { ClusterManager, ClusterManagerOptions } from './ClusterManager';
 
 export function clusterManagerOptions(config: Config): ClusterManagerOptions {
   return {
-    requestTimeoutMs: config.getOptionalNumber('modelHosting.requestTimeoutMs') ?? 10_000,
-    reconcile: config.getOptionalBoolean('modelHosting.reconciler.enabled') ?? true,
-    leaseNamespace: config.getOptionalString('modelHosting.reconciler.leaseNamespace') ?? 'model-hosting',
-    leaseDurationSeconds: config.getOptionalNumber('modelHosting.reconciler.leaseDurationSeconds') ?? 15,
+    requestTimeoutMs:
+      config.getOptionalNumber('modelHosting.requestTimeoutMs') ?? 10_000,
+    reconcile:
+      config.getOptionalBoolean('modelHosting.reconciler.enabled') ?? true,
+    leaseNamespace:
+      config.getOptionalString('modelHosting.reconciler.leaseNamespace') ??
+      'model-hosting',
+    leaseDurationSeconds:
+      config.getOptionalNumber(
+        'modelHosting.reconciler.leaseDurationSeconds',
+      ) ?? 15,
   };
 }
 
@@ -28,14 +35,24 @@ export const modelHostingClustersServiceRef = createServiceRef<ClusterManager>({
   defaultFactory: async service =>
     createServiceFactory({
       service,
-      deps: { config: coreServices.rootConfig, rootLogger: coreServices.rootLogger, lifecycle: coreServices.rootLifecycle },
+      deps: {
+        config: coreServices.rootConfig,
+        rootLogger: coreServices.rootLogger,
+        lifecycle: coreServices.rootLifecycle,
+      },
       factory({ config, rootLogger, lifecycle }) {
         const logger = rootLogger.child({ plugin: 'model-hosting' });
         const definitions = readClusters(config);
         if (definitions.length === 0) {
-          logger.warn('No clusters configured (kubernetes.clusterLocatorMethods or modelHosting.clusters); the fleet is empty');
+          logger.warn(
+            'No clusters configured (kubernetes.clusterLocatorMethods or modelHosting.clusters); the fleet is empty',
+          );
         }
-        const clusters = new ClusterManager(definitions, clusterManagerOptions(config), logger);
+        const clusters = new ClusterManager(
+          definitions,
+          clusterManagerOptions(config),
+          logger,
+        );
         clusters.start();
         lifecycle.addShutdownHook(() => clusters.stop());
         return clusters;

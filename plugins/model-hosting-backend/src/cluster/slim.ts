@@ -9,7 +9,11 @@ import {
   V1Service,
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
-import { LABELS, MANAGED_BY, ModelDeployment } from '@internal/backstage-plugin-model-hosting-common';
+import {
+  LABELS,
+  MANAGED_BY,
+  ModelDeployment,
+} from '@internal/backstage-plugin-model-hosting-common';
 
 // What the caches keep of each object: enough for the views and the reconciler, no more.
 
@@ -27,7 +31,8 @@ const meta = (m: any) => ({
 });
 
 function withoutLastApplied(a?: Record<string, string>) {
-  if (!a || !('kubectl.kubernetes.io/last-applied-configuration' in a)) return a;
+  if (!a || !('kubectl.kubernetes.io/last-applied-configuration' in a))
+    return a;
   const { 'kubectl.kubernetes.io/last-applied-configuration': _, ...rest } = a;
   return rest;
 }
@@ -35,7 +40,10 @@ function withoutLastApplied(a?: Record<string, string>) {
 export const isOurs = (o: { metadata?: { labels?: Record<string, string> } }) =>
   o.metadata?.labels?.[LABELS.managedBy] === MANAGED_BY;
 
-export const slimModelDeployment = (o: any): ModelDeployment => ({ ...o, metadata: meta(o.metadata) });
+export const slimModelDeployment = (o: any): ModelDeployment => ({
+  ...o,
+  metadata: meta(o.metadata),
+});
 
 export const slimDeployment = (o: V1Deployment): V1Deployment => ({
   metadata: meta(o.metadata),
@@ -53,9 +61,13 @@ export const slimReplicaSet = (o: V1ReplicaSet): V1ReplicaSet => ({
 export function gpuRequests(pod: V1Pod): Record<string, number> {
   const out: Record<string, number> = {};
   for (const c of pod.spec?.containers ?? []) {
-    const limits = { ...(c.resources?.requests ?? {}), ...(c.resources?.limits ?? {}) };
+    const limits = {
+      ...(c.resources?.requests ?? {}),
+      ...(c.resources?.limits ?? {}),
+    };
     for (const [name, value] of Object.entries(limits)) {
-      if (name.startsWith('nvidia.com/')) out[name] = (out[name] ?? 0) + Number(value);
+      if (name.startsWith('nvidia.com/'))
+        out[name] = (out[name] ?? 0) + Number(value);
     }
   }
   return out;
@@ -63,13 +75,19 @@ export function gpuRequests(pod: V1Pod): Record<string, number> {
 
 /** Our pods, and any other pod holding GPUs (they count against capacity); finished pods hold nothing. */
 export function slimPod(o: V1Pod): V1Pod | undefined {
-  const finished = o.status?.phase === 'Succeeded' || o.status?.phase === 'Failed';
-  if (finished || (!isOurs(o) && Object.keys(gpuRequests(o)).length === 0)) return undefined;
+  const finished =
+    o.status?.phase === 'Succeeded' || o.status?.phase === 'Failed';
+  if (finished || (!isOurs(o) && Object.keys(gpuRequests(o)).length === 0))
+    return undefined;
   return {
     metadata: meta(o.metadata),
     spec: {
       nodeName: o.spec?.nodeName,
-      containers: (o.spec?.containers ?? []).map(c => ({ name: c.name, image: c.image, resources: c.resources })),
+      containers: (o.spec?.containers ?? []).map(c => ({
+        name: c.name,
+        image: c.image,
+        resources: c.resources,
+      })),
     },
     status: {
       phase: o.status?.phase,
@@ -77,17 +95,29 @@ export function slimPod(o: V1Pod): V1Pod | undefined {
       podIP: o.status?.podIP,
       startTime: o.status?.startTime,
       containerStatuses: o.status?.containerStatuses?.map(s => ({
-        name: s.name, ready: s.ready, restartCount: s.restartCount, image: s.image, imageID: s.imageID, state: s.state,
+        name: s.name,
+        ready: s.ready,
+        restartCount: s.restartCount,
+        image: s.image,
+        imageID: s.imageID,
+        state: s.state,
       })),
     },
   };
 }
 
-export const slimOwned = <T extends V1Service | V1ConfigMap | V2HorizontalPodAutoscaler>(o: T): T =>
-  ({ ...o, metadata: meta(o.metadata) } as T);
+export const slimOwned = <
+  T extends V1Service | V1ConfigMap | V2HorizontalPodAutoscaler,
+>(
+  o: T,
+): T => ({ ...o, metadata: meta(o.metadata) } as T);
 
 export const slimNode = (o: V1Node): V1Node => ({
-  metadata: { name: o.metadata?.name, labels: o.metadata?.labels, uid: o.metadata?.uid },
+  metadata: {
+    name: o.metadata?.name,
+    labels: o.metadata?.labels,
+    uid: o.metadata?.uid,
+  },
   spec: { taints: o.spec?.taints, unschedulable: o.spec?.unschedulable },
   status: {
     allocatable: o.status?.allocatable,
@@ -109,5 +139,6 @@ export const slimEvent = (o: CoreV1Event): CoreV1Event => ({
   type: o.type,
   count: o.count,
   firstTimestamp: o.firstTimestamp,
-  lastTimestamp: o.lastTimestamp ?? (o as any).eventTime ?? o.metadata?.creationTimestamp,
+  lastTimestamp:
+    o.lastTimestamp ?? (o as any).eventTime ?? o.metadata?.creationTimestamp,
 });

@@ -58,11 +58,15 @@ export class LeaderElector {
     this.set(false);
     if (!wasLeader && !this.lastRenew) return;
     try {
-      const lease = await this.gateway.readLease(this.options.namespace, this.options.leaseName);
+      const lease = await this.gateway.readLease(
+        this.options.namespace,
+        this.options.leaseName,
+      );
       if (lease?.spec?.holderIdentity === this.options.identity) {
         lease.spec.holderIdentity = undefined;
         lease.spec.renewTime = new V1MicroTime(0);
-        if (lease.spec.acquireTime) lease.spec.acquireTime = new V1MicroTime(lease.spec.acquireTime);
+        if (lease.spec.acquireTime)
+          lease.spec.acquireTime = new V1MicroTime(lease.spec.acquireTime);
         await this.gateway.replaceLease(lease);
       }
     } catch (e) {
@@ -77,7 +81,8 @@ export class LeaderElector {
   }
 
   private async tryAcquireOrRenew() {
-    const { namespace, leaseName, identity, leaseDurationSeconds } = this.options;
+    const { namespace, leaseName, identity, leaseDurationSeconds } =
+      this.options;
     // Lease times are MicroTime: the API server wants six fractional digits.
     const now = new V1MicroTime();
     try {
@@ -87,17 +92,34 @@ export class LeaderElector {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name: leaseName, namespace },
-          spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            acquireTime: now,
+            renewTime: now,
+            leaseTransitions: 0,
+          },
         });
         this.renewed(now);
         return;
       }
       const spec = lease.spec ?? {};
-      const renewedAt = spec.renewTime ? new Date(spec.renewTime as any).getTime() : 0;
-      const expired = renewedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now.getTime();
+      const renewedAt = spec.renewTime
+        ? new Date(spec.renewTime as any).getTime()
+        : 0;
+      const expired =
+        renewedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 <
+        now.getTime();
       if (spec.holderIdentity === identity) {
         await this.gateway.replaceLease(
-          withSpec(lease, { ...spec, acquireTime: spec.acquireTime ? new V1MicroTime(spec.acquireTime) : now, renewTime: now, leaseDurationSeconds }),
+          withSpec(lease, {
+            ...spec,
+            acquireTime: spec.acquireTime
+              ? new V1MicroTime(spec.acquireTime)
+              : now,
+            renewTime: now,
+            leaseDurationSeconds,
+          }),
         );
         this.renewed(now);
       } else if (!spec.holderIdentity || expired) {
@@ -110,7 +132,11 @@ export class LeaderElector {
             leaseTransitions: (spec.leaseTransitions ?? 0) + 1,
           }),
         );
-        this.logger.info(`took over the reconciler Lease from ${spec.holderIdentity || 'nobody'}`);
+        this.logger.info(
+          `took over the reconciler Lease from ${
+            spec.holderIdentity || 'nobody'
+          }`,
+        );
         this.renewed(now);
       } else {
         this.set(false);
@@ -118,7 +144,11 @@ export class LeaderElector {
     } catch (e) {
       // A conflict means another replica wrote first; anything else: we cannot prove we lead.
       this.logger.debug(`Lease ${namespace}/${leaseName}: ${e}`);
-      if (e instanceof ConflictError || Date.now() - this.lastRenew > leaseDurationSeconds * 1000) this.set(false);
+      if (
+        e instanceof ConflictError ||
+        Date.now() - this.lastRenew > leaseDurationSeconds * 1000
+      )
+        this.set(false);
     }
   }
 
@@ -128,4 +158,7 @@ export class LeaderElector {
   }
 }
 
-const withSpec = (lease: V1Lease, spec: V1Lease['spec']): V1Lease => ({ ...lease, spec });
+const withSpec = (lease: V1Lease, spec: V1Lease['spec']): V1Lease => ({
+  ...lease,
+  spec,
+});

@@ -37,11 +37,16 @@ export interface Plan {
 }
 
 export function selectorLabels(md: ModelDeployment): Record<string, string> {
-  return { [LABELS.instance]: md.metadata.name, [LABELS.managedBy]: MANAGED_BY };
+  return {
+    [LABELS.instance]: md.metadata.name,
+    [LABELS.managedBy]: MANAGED_BY,
+  };
 }
 
 export function selectorString(md: ModelDeployment): string {
-  return Object.entries(selectorLabels(md)).map(([k, v]) => `${k}=${v}`).join(',');
+  return Object.entries(selectorLabels(md))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }
 
 export function commonLabels(md: ModelDeployment): Record<string, string> {
@@ -66,13 +71,18 @@ function ownerReference(md: ModelDeployment): V1OwnerReference {
   };
 }
 
-const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+const hash = (value: unknown) =>
+  createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 
 /** Where the pods may run: GPU product and sharing mode map to GPU feature discovery labels. */
 function placement(md: ModelDeployment) {
   const gpu = md.spec.resources?.gpu;
-  const nodeSelector: Record<string, string> = { ...(md.spec.nodeSelector ?? {}) };
-  const tolerations: V1Toleration[] = [...((md.spec.tolerations ?? []) as V1Toleration[])];
+  const nodeSelector: Record<string, string> = {
+    ...(md.spec.nodeSelector ?? {}),
+  };
+  const tolerations: V1Toleration[] = [
+    ...((md.spec.tolerations ?? []) as V1Toleration[]),
+  ];
   let nodeAffinity: V1NodeAffinity | undefined;
   if (gpu && gpu.count > 0) {
     if (gpu.product) nodeSelector['nvidia.com/gpu.product'] = gpu.product;
@@ -83,13 +93,25 @@ function placement(md: ModelDeployment) {
       nodeAffinity = {
         requiredDuringSchedulingIgnoredDuringExecution: {
           nodeSelectorTerms: [
-            { matchExpressions: [{ key: 'nvidia.com/gpu.sharing-strategy', operator: 'NotIn', values: ['time-slicing'] }] },
+            {
+              matchExpressions: [
+                {
+                  key: 'nvidia.com/gpu.sharing-strategy',
+                  operator: 'NotIn',
+                  values: ['time-slicing'],
+                },
+              ],
+            },
           ],
         },
       };
     }
     // GPU nodes are tainted so that only GPU workloads land there.
-    tolerations.push({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    tolerations.push({
+      key: 'nvidia.com/gpu',
+      operator: 'Exists',
+      effect: 'NoSchedule',
+    });
   }
   return { nodeSelector, tolerations, nodeAffinity };
 }
@@ -99,7 +121,8 @@ function resources(md: ModelDeployment) {
   const requests: Record<string, string> = {};
   const limits: Record<string, string> = {};
   if (r?.cpu !== undefined) requests.cpu = String(r.cpu);
-  if (r?.memory !== undefined) requests.memory = limits.memory = String(r.memory);
+  if (r?.memory !== undefined)
+    requests.memory = limits.memory = String(r.memory);
   if (r?.gpu && r.gpu.count > 0) {
     const name = r.gpu.resource ?? 'nvidia.com/gpu';
     requests[name] = limits[name] = String(r.gpu.count);
@@ -107,22 +130,36 @@ function resources(md: ModelDeployment) {
   return { requests, limits };
 }
 
-function hpa(md: ModelDeployment, metadata: V1Deployment['metadata']): V2HorizontalPodAutoscaler | undefined {
+function hpa(
+  md: ModelDeployment,
+  metadata: V1Deployment['metadata'],
+): V2HorizontalPodAutoscaler | undefined {
   const a = md.spec.autoscaling;
   const metrics = a?.metrics ?? [{ type: 'cpu', target: 80 }];
-  if (!a?.enabled || !metrics.every(m => m.type === 'cpu' || m.type === 'memory')) return undefined;
+  if (
+    !a?.enabled ||
+    !metrics.every(m => m.type === 'cpu' || m.type === 'memory')
+  )
+    return undefined;
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
     metadata,
     spec: {
       // The HPA scales the ModelDeployment (its scale subresource), never the Deployment: one owner of replicas.
-      scaleTargetRef: { apiVersion: MODEL_DEPLOYMENT.apiVersion, kind: MODEL_DEPLOYMENT.kind, name: md.metadata.name },
+      scaleTargetRef: {
+        apiVersion: MODEL_DEPLOYMENT.apiVersion,
+        kind: MODEL_DEPLOYMENT.kind,
+        name: md.metadata.name,
+      },
       minReplicas: Math.max(1, a.minReplicas ?? 1),
       maxReplicas: a.maxReplicas,
       metrics: metrics.map(m => ({
         type: 'Resource',
-        resource: { name: m.type, target: { type: 'Utilization', averageUtilization: m.target } },
+        resource: {
+          name: m.type,
+          target: { type: 'Utilization', averageUtilization: m.target },
+        },
       })),
       behavior: {
         // Fast up: +50% or +2 pods a minute, whichever is more.
@@ -146,11 +183,20 @@ function hpa(md: ModelDeployment, metadata: V1Deployment['metadata']): V2Horizon
 }
 
 /** Pure: the desired children of a ModelDeployment. Easy to test without a cluster. */
-export function plan(md: ModelDeployment, engine: EngineAdapter, target: RolloutTarget): Plan {
+export function plan(
+  md: ModelDeployment,
+  engine: EngineAdapter,
+  target: RolloutTarget,
+): Plan {
   const name = md.metadata.name;
   const namespace = md.metadata.namespace;
   const labels = commonLabels(md);
-  const metadata = { name, namespace, labels, ownerReferences: [ownerReference(md)] };
+  const metadata = {
+    name,
+    namespace,
+    labels,
+    ownerReferences: [ownerReference(md)],
+  };
   const model = md.spec.model;
   const config = engine.config(md, model);
   const container = engine.container(md, model);
@@ -174,7 +220,10 @@ export function plan(md: ModelDeployment, engine: EngineAdapter, target: Rollout
       // recreate frees the GPUs before new pods start; rolling starts a new pod first.
       strategy:
         md.spec.switching?.strategy === 'rolling'
-          ? { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }
+          ? {
+              type: 'RollingUpdate',
+              rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+            }
           : { type: 'Recreate' },
       progressDeadlineSeconds: md.spec.switching?.timeoutSeconds ?? 900,
       template: {
@@ -188,7 +237,9 @@ export function plan(md: ModelDeployment, engine: EngineAdapter, target: Rollout
           },
         },
         spec: {
-          nodeSelector: Object.keys(nodeSelector).length ? nodeSelector : undefined,
+          nodeSelector: Object.keys(nodeSelector).length
+            ? nodeSelector
+            : undefined,
           tolerations: tolerations.length ? tolerations : undefined,
           affinity: nodeAffinity ? { nodeAffinity } : undefined,
           containers: [
@@ -222,4 +273,3 @@ export function plan(md: ModelDeployment, engine: EngineAdapter, target: Rollout
 
   return { configMap, deployment, service, hpa: hpa(md, metadata) };
 }
-

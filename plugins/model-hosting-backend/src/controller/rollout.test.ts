@@ -6,7 +6,17 @@ const now = new Date('2026-11-24T12:00:00Z');
 describe('decideRollout', () => {
   it('applies the spec when nothing is switching', () => {
     const md = modelDeployment(m => (m.status = { activeModel: 'model-a' }));
-    expect(decideRollout(md, { deployment: settledDeployment('model-a', 2), podCount: 2, oneMoreFits: true }, now)).toEqual({
+    expect(
+      decideRollout(
+        md,
+        {
+          deployment: settledDeployment('model-a', 2),
+          podCount: 2,
+          oneMoreFits: true,
+        },
+        now,
+      ),
+    ).toEqual({
       action: { kind: 'apply', replicas: 2 },
       switch: undefined,
       started: undefined,
@@ -18,17 +28,48 @@ describe('decideRollout', () => {
       m.spec.model = { name: 'model-b' };
       m.status = { activeModel: 'model-a' };
     });
-    const d = decideRollout(md, { deployment: settledDeployment('model-a', 2), podCount: 2, oneMoreFits: true }, now);
+    const d = decideRollout(
+      md,
+      {
+        deployment: settledDeployment('model-a', 2),
+        podCount: 2,
+        oneMoreFits: true,
+      },
+      now,
+    );
     expect(d.action).toEqual({ kind: 'scaleDown' });
-    expect(d.started).toEqual({ from: 'model-a', to: 'model-b', strategy: 'recreate', step: 'ScalingDown', startedAt: now.toISOString() });
+    expect(d.started).toEqual({
+      from: 'model-a',
+      to: 'model-b',
+      strategy: 'recreate',
+      step: 'ScalingDown',
+      startedAt: now.toISOString(),
+    });
   });
 
   it('starts the new model once the old pods are gone', () => {
     const md = modelDeployment(m => {
       m.spec.model = { name: 'model-b' };
-      m.status = { activeModel: 'model-a', switch: { from: 'model-a', to: 'model-b', strategy: 'recreate', step: 'ScalingDown', startedAt: '2026-11-24T11:59:50Z' } };
+      m.status = {
+        activeModel: 'model-a',
+        switch: {
+          from: 'model-a',
+          to: 'model-b',
+          strategy: 'recreate',
+          step: 'ScalingDown',
+          startedAt: '2026-11-24T11:59:50Z',
+        },
+      };
     });
-    const d = decideRollout(md, { deployment: settledDeployment('model-a', 0), podCount: 0, oneMoreFits: true }, now);
+    const d = decideRollout(
+      md,
+      {
+        deployment: settledDeployment('model-a', 0),
+        podCount: 0,
+        oneMoreFits: true,
+      },
+      now,
+    );
     expect(d.action).toEqual({ kind: 'apply', replicas: 2 });
     expect(d.switch?.step).toBe('Starting');
   });
@@ -39,10 +80,26 @@ describe('decideRollout', () => {
       m.spec.switching = { strategy: 'rolling' };
       m.status = { activeModel: 'model-a' };
     });
-    const free = decideRollout(md, { deployment: settledDeployment('model-a', 2), podCount: 2, oneMoreFits: true }, now);
+    const free = decideRollout(
+      md,
+      {
+        deployment: settledDeployment('model-a', 2),
+        podCount: 2,
+        oneMoreFits: true,
+      },
+      now,
+    );
     expect(free.action).toEqual({ kind: 'apply', replicas: 2 });
     expect(free.started?.strategy).toBe('rolling');
-    const full = decideRollout(md, { deployment: settledDeployment('model-a', 2), podCount: 2, oneMoreFits: false }, now);
+    const full = decideRollout(
+      md,
+      {
+        deployment: settledDeployment('model-a', 2),
+        podCount: 2,
+        oneMoreFits: false,
+      },
+      now,
+    );
     expect(full.action).toEqual({ kind: 'scaleDown' });
     expect(full.started?.strategy).toBe('recreate');
   });
@@ -50,20 +107,60 @@ describe('decideRollout', () => {
   it('completes when the new model has rolled out, recording how long it took', () => {
     const md = modelDeployment(m => {
       m.spec.model = { name: 'model-b' };
-      m.status = { activeModel: 'model-a', switch: { from: 'model-a', to: 'model-b', strategy: 'recreate', step: 'Starting', startedAt: '2026-11-24T11:59:48Z' } };
+      m.status = {
+        activeModel: 'model-a',
+        switch: {
+          from: 'model-a',
+          to: 'model-b',
+          strategy: 'recreate',
+          step: 'Starting',
+          startedAt: '2026-11-24T11:59:48Z',
+        },
+      };
     });
-    const d = decideRollout(md, { deployment: settledDeployment('model-b', 2), podCount: 2, oneMoreFits: true }, now);
+    const d = decideRollout(
+      md,
+      {
+        deployment: settledDeployment('model-b', 2),
+        podCount: 2,
+        oneMoreFits: true,
+      },
+      now,
+    );
     expect(d.switch).toBeUndefined();
-    expect(d.completed).toEqual({ from: 'model-a', to: 'model-b', strategy: 'recreate', seconds: 12, finishedAt: now.toISOString() });
+    expect(d.completed).toEqual({
+      from: 'model-a',
+      to: 'model-b',
+      strategy: 'recreate',
+      seconds: 12,
+      finishedAt: now.toISOString(),
+    });
   });
 
   it('resumes a switch after a restart from what the resource says, not from memory', () => {
     const md = modelDeployment(m => {
       m.spec.model = { name: 'model-b' };
-      m.status = { activeModel: 'model-a', switch: { from: 'model-a', to: 'model-b', strategy: 'recreate', step: 'ScalingDown', startedAt: '2026-11-24T11:59:00Z' } };
+      m.status = {
+        activeModel: 'model-a',
+        switch: {
+          from: 'model-a',
+          to: 'model-b',
+          strategy: 'recreate',
+          step: 'ScalingDown',
+          startedAt: '2026-11-24T11:59:00Z',
+        },
+      };
     });
     // Old pods still terminating: keep scaling down, do not start a second switch.
-    const d = decideRollout(md, { deployment: settledDeployment('model-a', 0), podCount: 1, oneMoreFits: true }, now);
+    const d = decideRollout(
+      md,
+      {
+        deployment: settledDeployment('model-a', 0),
+        podCount: 1,
+        oneMoreFits: true,
+      },
+      now,
+    );
     expect(d.action).toEqual({ kind: 'scaleDown' });
     expect(d.started).toBeUndefined();
     expect(d.switch?.startedAt).toBe('2026-11-24T11:59:00Z');
@@ -72,21 +169,50 @@ describe('decideRollout', () => {
   it('heads for the newest model when switched again mid-switch', () => {
     const md = modelDeployment(m => {
       m.spec.model = { name: 'model-c' };
-      m.status = { activeModel: 'model-a', switch: { from: 'model-a', to: 'model-b', strategy: 'recreate', step: 'Starting', startedAt: '2026-11-24T11:59:00Z' } };
+      m.status = {
+        activeModel: 'model-a',
+        switch: {
+          from: 'model-a',
+          to: 'model-b',
+          strategy: 'recreate',
+          step: 'Starting',
+          startedAt: '2026-11-24T11:59:00Z',
+        },
+      };
     });
-    const d = decideRollout(md, { deployment: settledDeployment('model-b', 2), podCount: 2, oneMoreFits: false }, now);
+    const d = decideRollout(
+      md,
+      {
+        deployment: settledDeployment('model-b', 2),
+        podCount: 2,
+        oneMoreFits: false,
+      },
+      now,
+    );
     expect(d.started).toMatchObject({ from: 'model-a', to: 'model-c' });
   });
 
   it('needs no switch for a first deployment or one scaled to zero', () => {
     const fresh = modelDeployment();
-    expect(decideRollout(fresh, { podCount: 0, oneMoreFits: true }, now).started).toBeUndefined();
+    expect(
+      decideRollout(fresh, { podCount: 0, oneMoreFits: true }, now).started,
+    ).toBeUndefined();
     const idle = modelDeployment(m => {
       m.spec.model = { name: 'model-b' };
       m.spec.replicas = 0;
       m.status = { activeModel: 'model-a' };
     });
-    expect(decideRollout(idle, { deployment: settledDeployment('model-a', 0), podCount: 0, oneMoreFits: true }, now)).toMatchObject({
+    expect(
+      decideRollout(
+        idle,
+        {
+          deployment: settledDeployment('model-a', 0),
+          podCount: 0,
+          oneMoreFits: true,
+        },
+        now,
+      ),
+    ).toMatchObject({
       action: { kind: 'apply', replicas: 0 },
       started: undefined,
     });

@@ -1,5 +1,8 @@
 import { V1Deployment } from '@kubernetes/client-node';
-import { ModelDeployment, ModelDeploymentStatus } from '@internal/backstage-plugin-model-hosting-common';
+import {
+  ModelDeployment,
+  ModelDeploymentStatus,
+} from '@internal/backstage-plugin-model-hosting-common';
 import { ANNOTATIONS } from './plan';
 
 export type SwitchState = NonNullable<ModelDeploymentStatus['switch']>;
@@ -23,7 +26,9 @@ export interface RolloutDecision {
 }
 
 /** The model the Deployment runs, once its rollout has finished; undefined while it is still rolling. */
-export function settledModel(deployment: V1Deployment | undefined): string | undefined {
+export function settledModel(
+  deployment: V1Deployment | undefined,
+): string | undefined {
   if (!deployment) return undefined;
   const s = deployment.status ?? {};
   const want = deployment.spec?.replicas ?? 0;
@@ -32,7 +37,9 @@ export function settledModel(deployment: V1Deployment | undefined): string | und
     (s.updatedReplicas ?? 0) === want &&
     (s.readyReplicas ?? 0) === want &&
     (s.replicas ?? 0) === want;
-  return settled ? deployment.metadata?.annotations?.[ANNOTATIONS.model] : undefined;
+  return settled
+    ? deployment.metadata?.annotations?.[ANNOTATIONS.model]
+    : undefined;
 }
 
 /**
@@ -41,7 +48,11 @@ export function settledModel(deployment: V1Deployment | undefined): string | und
  */
 export function decideRollout(
   md: ModelDeployment,
-  observed: { deployment?: V1Deployment; podCount: number; oneMoreFits: boolean },
+  observed: {
+    deployment?: V1Deployment;
+    podCount: number;
+    oneMoreFits: boolean;
+  },
   now: Date,
 ): RolloutDecision {
   const desired = md.spec.model.name;
@@ -53,8 +64,15 @@ export function decideRollout(
   // Switched again mid-switch: start over towards the newest model.
   if (sw && sw.to !== desired) sw = undefined;
 
-  if (!sw && active && active !== desired && observed.deployment && observed.podCount > 0) {
-    const rolling = md.spec.switching?.strategy === 'rolling' && observed.oneMoreFits;
+  if (
+    !sw &&
+    active &&
+    active !== desired &&
+    observed.deployment &&
+    observed.podCount > 0
+  ) {
+    const rolling =
+      md.spec.switching?.strategy === 'rolling' && observed.oneMoreFits;
     sw = started = {
       from: active,
       to: desired,
@@ -65,15 +83,26 @@ export function decideRollout(
   }
 
   if (sw?.strategy === 'recreate' && sw.step === 'ScalingDown') {
-    if (observed.podCount > 0) return { action: { kind: 'scaleDown' }, switch: sw, started };
+    if (observed.podCount > 0)
+      return { action: { kind: 'scaleDown' }, switch: sw, started };
     sw = { ...sw, step: 'Starting' };
   }
 
-  if (sw && settledModel(observed.deployment) === desired && (observed.deployment?.spec?.replicas ?? -1) === replicas) {
+  if (
+    sw &&
+    settledModel(observed.deployment) === desired &&
+    (observed.deployment?.spec?.replicas ?? -1) === replicas
+  ) {
     const seconds = (now.getTime() - Date.parse(sw.startedAt)) / 1000;
     return {
       action: { kind: 'apply', replicas },
-      completed: { from: sw.from, to: sw.to, strategy: sw.strategy, seconds: Math.round(seconds * 10) / 10, finishedAt: now.toISOString() },
+      completed: {
+        from: sw.from,
+        to: sw.to,
+        strategy: sw.strategy,
+        seconds: Math.round(seconds * 10) / 10,
+        finishedAt: now.toISOString(),
+      },
     };
   }
   return { action: { kind: 'apply', replicas }, switch: sw, started };

@@ -14,12 +14,21 @@ type Condition = NonNullable<ModelDeploymentStatus['conditions']>[number];
 export function unschedulableReason(pods: V1Pod[]): string | undefined {
   for (const pod of pods) {
     const c = pod.status?.conditions?.find(x => x.type === 'PodScheduled');
-    if (c?.status === 'False' && c.reason === 'Unschedulable') return c.message ?? 'no node fits the pod';
+    if (c?.status === 'False' && c.reason === 'Unschedulable')
+      return c.message ?? 'no node fits the pod';
   }
   return undefined;
 }
 
-function condition(previous: Condition[] | undefined, type: string, ok: boolean, reason: string, message: string, generation: number, now: string): Condition {
+function condition(
+  previous: Condition[] | undefined,
+  type: string,
+  ok: boolean,
+  reason: string,
+  message: string,
+  generation: number,
+  now: string,
+): Condition {
   const status = ok ? 'True' : 'False';
   const before = previous?.find(c => c.type === type);
   return {
@@ -29,7 +38,10 @@ function condition(previous: Condition[] | undefined, type: string, ok: boolean,
     message,
     observedGeneration: generation,
     // The time the status last flipped, as Kubernetes conditions do.
-    lastTransitionTime: before?.status === status && before.lastTransitionTime ? before.lastTransitionTime : now,
+    lastTransitionTime:
+      before?.status === status && before.lastTransitionTime
+        ? before.lastTransitionTime
+        : now,
   };
 }
 
@@ -47,9 +59,15 @@ export function computeStatus(
   const ready = observed.deployment?.status?.readyReplicas ?? 0;
   const running = observed.deployment?.status?.replicas ?? 0;
   const pending = unschedulableReason(observed.pods);
-  const progress = observed.deployment?.status?.conditions?.find(c => c.type === 'Progressing');
-  const available = observed.deployment?.status?.conditions?.find(c => c.type === 'Available');
-  const deadlineExceeded = progress?.status === 'False' && progress.reason === 'ProgressDeadlineExceeded';
+  const progress = observed.deployment?.status?.conditions?.find(
+    c => c.type === 'Progressing',
+  );
+  const available = observed.deployment?.status?.conditions?.find(
+    c => c.type === 'Available',
+  );
+  const deadlineExceeded =
+    progress?.status === 'False' &&
+    progress.reason === 'ProgressDeadlineExceeded';
   const previous = md.status?.conditions;
 
   let phase: ModelDeploymentPhase;
@@ -64,18 +82,52 @@ export function computeStatus(
 
   const activeModel = decision.switch
     ? decision.switch.from
-    : settledModel(observed.deployment) ?? md.status?.activeModel ?? (desired === 0 ? md.spec.model.name : undefined);
+    : settledModel(observed.deployment) ??
+      md.status?.activeModel ??
+      (desired === 0 ? md.spec.model.name : undefined);
 
   const conditions: Condition[] = [
-    condition(previous, 'Ready', phase === 'Ready' || phase === 'ScaledToZero',
+    condition(
+      previous,
+      'Ready',
+      phase === 'Ready' || phase === 'ScaledToZero',
       phase === 'Ready' ? 'AllReplicasReady' : phase,
-      `${ready}/${desired} replicas ready`, generation, at),
-    condition(previous, 'Scheduled', !pending, pending ? 'Unschedulable' : 'Scheduled',
-      pending ?? 'every pod has a node', generation, at),
-    condition(previous, 'Progressing', !deadlineExceeded, deadlineExceeded ? 'ProgressDeadlineExceeded' : progress?.reason ?? 'NewReplicaSetAvailable',
-      progress?.message ?? '', generation, at),
+      `${ready}/${desired} replicas ready`,
+      generation,
+      at,
+    ),
+    condition(
+      previous,
+      'Scheduled',
+      !pending,
+      pending ? 'Unschedulable' : 'Scheduled',
+      pending ?? 'every pod has a node',
+      generation,
+      at,
+    ),
+    condition(
+      previous,
+      'Progressing',
+      !deadlineExceeded,
+      deadlineExceeded
+        ? 'ProgressDeadlineExceeded'
+        : progress?.reason ?? 'NewReplicaSetAvailable',
+      progress?.message ?? '',
+      generation,
+      at,
+    ),
   ];
-  conditions.push(condition(previous, 'Reconciled', true, 'Applied', 'the cluster matches the spec', generation, at));
+  conditions.push(
+    condition(
+      previous,
+      'Reconciled',
+      true,
+      'Applied',
+      'the cluster matches the spec',
+      generation,
+      at,
+    ),
+  );
   // Health checks own the Healthy condition; keep it as they left it.
   const healthy = previous?.find(c => c.type === 'Healthy');
   if (healthy) conditions.push(healthy);

@@ -1,18 +1,35 @@
 import { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { MODEL_DEPLOYMENT, ModelDeployment } from '@internal/backstage-plugin-model-hosting-common';
+import {
+  MODEL_DEPLOYMENT,
+  ModelDeployment,
+} from '@internal/backstage-plugin-model-hosting-common';
 import { ANNOTATIONS } from './plan';
 
 /** A ModelDeployment as the API server would return it (defaults filled in). */
-export function modelDeployment(change: (md: ModelDeployment) => void = () => {}): ModelDeployment {
+export function modelDeployment(
+  change: (md: ModelDeployment) => void = () => {},
+): ModelDeployment {
   const md: ModelDeployment = {
     apiVersion: MODEL_DEPLOYMENT.apiVersion,
     kind: MODEL_DEPLOYMENT.kind,
-    metadata: { name: 'chat', namespace: 'ml', uid: 'uid-1', generation: 1, resourceVersion: '10' },
+    metadata: {
+      name: 'chat',
+      namespace: 'ml',
+      uid: 'uid-1',
+      generation: 1,
+      resourceVersion: '10',
+    },
     spec: {
       owner: 'group:default/ml-platform',
       engine: 'vllm',
       model: { name: 'model-a' },
-      resources: { gpu: { count: 1, resource: 'nvidia.com/gpu', product: 'NVIDIA-A100-SXM4-80GB' } },
+      resources: {
+        gpu: {
+          count: 1,
+          resource: 'nvidia.com/gpu',
+          product: 'NVIDIA-A100-SXM4-80GB',
+        },
+      },
       gpuSharing: 'exclusive',
       replicas: 2,
       switching: { strategy: 'recreate' },
@@ -23,17 +40,40 @@ export function modelDeployment(change: (md: ModelDeployment) => void = () => {}
 }
 
 /** A Deployment whose rollout of `model` has settled at `replicas`. */
-export function settledDeployment(model: string, replicas: number): V1Deployment {
+export function settledDeployment(
+  model: string,
+  replicas: number,
+): V1Deployment {
   return {
-    metadata: { name: 'chat', namespace: 'ml', generation: 3, annotations: { [ANNOTATIONS.model]: model } },
+    metadata: {
+      name: 'chat',
+      namespace: 'ml',
+      generation: 3,
+      annotations: { [ANNOTATIONS.model]: model },
+    },
     spec: { replicas, selector: {}, template: {} },
-    status: { observedGeneration: 3, replicas, updatedReplicas: replicas, readyReplicas: replicas },
+    status: {
+      observedGeneration: 3,
+      replicas,
+      updatedReplicas: replicas,
+      readyReplicas: replicas,
+    },
   };
 }
 
 export function pendingPod(message: string): V1Pod {
   return {
     metadata: { name: 'chat-x', namespace: 'ml' },
-    status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }] },
+    status: {
+      phase: 'Pending',
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message,
+        },
+      ],
+    },
   };
 }

@@ -22,7 +22,11 @@ export const httpEngine: EngineAdapter = {
       image: md.spec.image ?? httpEngine.defaultImage,
       port: PORT,
       args: [...(md.spec.engineArgs ?? [])],
-      env: configEnv(Object.keys(httpEngine.config(md, model)), configMapName(md), md),
+      env: configEnv(
+        Object.keys(httpEngine.config(md, model)),
+        configMapName(md),
+        md,
+      ),
       startupProbe: httpGet(path, PORT, 5, 60),
       readinessProbe: httpGet(path, PORT, 10, 3),
       livenessProbe: httpGet(path, PORT, 30, 3),

@@ -11,7 +11,9 @@ export const ollamaEngine: EngineAdapter = {
   config: (md, model) => ({
     OLLAMA_HOST: `0.0.0.0:${PORT}`,
     MODEL_NAME: model.name,
-    EXPECTED_MODELS: (md.spec.healthCheck?.expectedModels ?? [model.name]).join(','),
+    EXPECTED_MODELS: (md.spec.healthCheck?.expectedModels ?? [model.name]).join(
+      ',',
+    ),
   }),
   container: (md, model) => ({
     image: md.spec.image ?? ollamaEngine.defaultImage,
@@ -19,8 +21,14 @@ export const ollamaEngine: EngineAdapter = {
     // Serve, then pull the model this deployment is for, so a new pod is useful without waiting for a health check.
     command: ['/bin/sh', '-c'],
     // Ollama takes its settings from the environment (spec.env), not from arguments.
-    args: ['ollama serve & until ollama list >/dev/null 2>&1; do sleep 1; done; ollama pull "$MODEL_NAME"; wait'],
-    env: configEnv(Object.keys(ollamaEngine.config(md, model)), configMapName(md), md),
+    args: [
+      'ollama serve & until ollama list >/dev/null 2>&1; do sleep 1; done; ollama pull "$MODEL_NAME"; wait',
+    ],
+    env: configEnv(
+      Object.keys(ollamaEngine.config(md, model)),
+      configMapName(md),
+      md,
+    ),
     startupProbe: httpGet('/api/tags', PORT, 5, 60),
     readinessProbe: httpGet('/api/tags', PORT, 10, 3),
     livenessProbe: httpGet('/', PORT, 30, 3),

@@ -8,14 +8,31 @@ export const openaiEngine: EngineAdapter = {
   apiKind: 'openai',
   defaultImage: 'ghcr.io/ggml-org/llama.cpp:server',
   port: PORT,
-  config: (_md, model) => ({ MODEL_NAME: model.name, MODEL_SOURCE: model.source ?? '' }),
+  config: (_md, model) => ({
+    MODEL_NAME: model.name,
+    MODEL_SOURCE: model.source ?? '',
+  }),
   container: (md, model) => ({
     image: md.spec.image ?? openaiEngine.defaultImage,
     port: PORT,
     args: md.spec.image
       ? [...(md.spec.engineArgs ?? [])]
-      : ['--host', '0.0.0.0', '--port', String(PORT), '--hf-repo', '$(MODEL_NAME)', '--alias', '$(MODEL_NAME)', ...(md.spec.engineArgs ?? [])],
-    env: configEnv(Object.keys(openaiEngine.config(md, model)), configMapName(md), md),
+      : [
+          '--host',
+          '0.0.0.0',
+          '--port',
+          String(PORT),
+          '--hf-repo',
+          '$(MODEL_NAME)',
+          '--alias',
+          '$(MODEL_NAME)',
+          ...(md.spec.engineArgs ?? []),
+        ],
+    env: configEnv(
+      Object.keys(openaiEngine.config(md, model)),
+      configMapName(md),
+      md,
+    ),
     startupProbe: httpGet('/v1/models', PORT, 10, 120),
     readinessProbe: httpGet('/v1/models', PORT, 10, 3),
     livenessProbe: httpGet('/v1/models', PORT, 30, 3),

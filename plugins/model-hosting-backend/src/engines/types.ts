@@ -1,5 +1,8 @@
 import { V1EnvVar, V1Probe } from '@kubernetes/client-node';
-import { ModelDeployment, ModelEngine } from '@internal/backstage-plugin-model-hosting-common';
+import {
+  ModelDeployment,
+  ModelEngine,
+} from '@internal/backstage-plugin-model-hosting-common';
 
 /** The model a pod serves, from the spec or, mid-switch, from the previous model. */
 export type ServedModel = ModelDeployment['spec']['model'];
@@ -30,7 +33,12 @@ export interface EngineAdapter {
   container(md: ModelDeployment, model: ServedModel): EngineContainer;
 }
 
-export const httpGet = (path: string, port: number, periodSeconds: number, failureThreshold: number): V1Probe => ({
+export const httpGet = (
+  path: string,
+  port: number,
+  periodSeconds: number,
+  failureThreshold: number,
+): V1Probe => ({
   httpGet: { path, port },
   periodSeconds,
   failureThreshold,
@@ -38,11 +46,19 @@ export const httpGet = (path: string, port: number, periodSeconds: number, failu
 });
 
 /** Environment from the ConfigMap plus the user's own variables. */
-export function configEnv(keys: string[], configMapName: string, md: ModelDeployment): V1EnvVar[] {
+export function configEnv(
+  keys: string[],
+  configMapName: string,
+  md: ModelDeployment,
+): V1EnvVar[] {
   return [
-    ...keys.map(key => ({ name: key, valueFrom: { configMapKeyRef: { name: configMapName, key } } })),
+    ...keys.map(key => ({
+      name: key,
+      valueFrom: { configMapKeyRef: { name: configMapName, key } },
+    })),
     ...((md.spec.env ?? []) as V1EnvVar[]),
   ];
 }
 
-export const configMapName = (md: ModelDeployment) => `${md.metadata.name}-engine`;
+export const configMapName = (md: ModelDeployment) =>
+  `${md.metadata.name}-engine`;

@@ -9,7 +9,10 @@ import { isPodReady } from '../cluster/ClusterCache';
 import { ANNOTATIONS } from '../controller/plan';
 
 /** The fleet-table view of one ModelDeployment. */
-export function summarize(cluster: string, md: ModelDeployment): DeploymentSummary {
+export function summarize(
+  cluster: string,
+  md: ModelDeployment,
+): DeploymentSummary {
   const { spec, status, metadata } = md;
   const gpu = spec.resources?.gpu;
   const healthy = status?.conditions?.find(c => c.type === 'Healthy');
@@ -26,28 +29,49 @@ export function summarize(cluster: string, md: ModelDeployment): DeploymentSumma
     phase: status?.phase,
     replicas: spec.replicas ?? 1,
     readyReplicas: status?.readyReplicas ?? 0,
-    gpu: { count: gpu?.count ?? 0, resource: gpu?.resource ?? 'nvidia.com/gpu', product: gpu?.product },
+    gpu: {
+      count: gpu?.count ?? 0,
+      resource: gpu?.resource ?? 'nvidia.com/gpu',
+      product: gpu?.product,
+    },
     autoscaling: spec.autoscaling
-      ? { enabled: spec.autoscaling.enabled, minReplicas: spec.autoscaling.minReplicas ?? 1, maxReplicas: spec.autoscaling.maxReplicas }
+      ? {
+          enabled: spec.autoscaling.enabled,
+          minReplicas: spec.autoscaling.minReplicas ?? 1,
+          maxReplicas: spec.autoscaling.maxReplicas,
+        }
       : undefined,
     switch: status?.switch,
-    health: healthy ? (healthy.status === 'True' ? 'healthy' : 'unhealthy') : 'unknown',
+    health: healthy
+      ? healthy.status === 'True'
+        ? 'healthy'
+        : 'unhealthy'
+      : 'unknown',
     createdAt: metadata.creationTimestamp,
   };
 }
 
 export function podInfo(pod: V1Pod, node: V1Node | undefined): PodInfo {
-  const scheduled = pod.status?.conditions?.find(c => c.type === 'PodScheduled');
-  const waiting = pod.status?.containerStatuses?.find(s => s.state?.waiting)?.state?.waiting;
+  const scheduled = pod.status?.conditions?.find(
+    c => c.type === 'PodScheduled',
+  );
+  const waiting = pod.status?.containerStatuses?.find(s => s.state?.waiting)
+    ?.state?.waiting;
   return {
     name: pod.metadata!.name!,
     node: pod.spec?.nodeName,
     gpuProduct: node?.metadata?.labels?.['nvidia.com/gpu.product'],
     phase: pod.metadata?.deletionTimestamp ? 'Terminating' : pod.status?.phase,
     ready: isPodReady(pod),
-    restarts: (pod.status?.containerStatuses ?? []).reduce((n, s) => n + (s.restartCount ?? 0), 0),
+    restarts: (pod.status?.containerStatuses ?? []).reduce(
+      (n, s) => n + (s.restartCount ?? 0),
+      0,
+    ),
     model: pod.metadata?.annotations?.[ANNOTATIONS.model],
-    reason: scheduled?.status === 'False' ? scheduled.message : waiting?.message ?? waiting?.reason,
+    reason:
+      scheduled?.status === 'False'
+        ? scheduled.message
+        : waiting?.message ?? waiting?.reason,
     createdAt: pod.metadata?.creationTimestamp as unknown as string | undefined,
   };
 }

@@ -1,5 +1,10 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import {
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import {
   DeploymentRef,
   ModelDeployment,
@@ -39,7 +44,8 @@ interface Target {
   md: ModelDeployment;
 }
 
-const servedModel = (md: ModelDeployment) => md.status?.activeModel ?? md.spec.model.name;
+const servedModel = (md: ModelDeployment) =>
+  md.status?.activeModel ?? md.spec.model.name;
 
 /** What the gateway answers, to be written by the route. */
 export interface GatewayResponse {
@@ -70,24 +76,49 @@ export class Gateway {
   /** The models the caller may invoke: the OpenAI `GET /v1/models` list. */
   async models(credentials: BackstageCredentials) {
     const all = this.targets();
-    const allowed = await this.authorizer.allowed(modelInvokePermission, all, credentials);
+    const allowed = await this.authorizer.allowed(
+      modelInvokePermission,
+      all,
+      credentials,
+    );
     const ids = new Map<string, Target>();
-    all.filter((_, i) => allowed[i]).forEach(t => ids.set(servedModel(t.md), t));
+    all
+      .filter((_, i) => allowed[i])
+      .forEach(t => ids.set(servedModel(t.md), t));
     return {
       object: 'list',
-      data: [...ids].map(([id, t]) => ({ id, object: 'model', created: Math.floor(Date.parse(t.md.metadata.creationTimestamp ?? '') / 1000) || 0, owned_by: t.md.spec.owner })),
+      data: [...ids].map(([id, t]) => ({
+        id,
+        object: 'model',
+        created:
+          Math.floor(
+            Date.parse(t.md.metadata.creationTimestamp ?? '') / 1000,
+          ) || 0,
+        owned_by: t.md.spec.owner,
+      })),
     };
   }
 
   /** Forwards one OpenAI-style request (chat/completions, completions, embeddings). */
-  async forward(path: string, body: unknown, credentials: BackstageCredentials, signal: AbortSignal): Promise<GatewayResponse> {
+  async forward(
+    path: string,
+    body: unknown,
+    credentials: BackstageCredentials,
+    signal: AbortSignal,
+  ): Promise<GatewayResponse> {
     const arrivedAt = Date.now();
     const model = (body as { model?: unknown } | undefined)?.model;
-    if (typeof model !== 'string' || !model) throw new InputError('The request body needs a "model" (see GET /v1/models)');
+    if (typeof model !== 'string' || !model)
+      throw new InputError(
+        'The request body needs a "model" (see GET /v1/models)',
+      );
     const target = await this.pick(model, credentials);
     const { ref } = target;
     // vLLM counts its own requests (see EngineMeter): counting them here too would count them twice.
-    const metered = !engineMetersItself(target.md, this.options.healthChecksRun);
+    const metered = !engineMetersItself(
+      target.md,
+      this.options.healthChecksRun,
+    );
     this.traffic.start(ref);
     // One controller for the upstream request: the client going away or the timeout aborts it.
     const upstream = new AbortController();
@@ -95,7 +126,11 @@ export class Gateway {
     signal.addEventListener('abort', abort, { once: true });
     const timer = setTimeout(abort, this.options.requestTimeoutMs);
     let finished = false;
-    const finish = (ok: boolean, started: number, tokens?: { prompt?: number; completion?: number }) => {
+    const finish = (
+      ok: boolean,
+      started: number,
+      tokens?: { prompt?: number; completion?: number },
+    ) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
@@ -114,7 +149,15 @@ export class Gateway {
     try {
       const md = await this.ensureReady(target, arrivedAt, signal);
       const started = Date.now();
-      const res = await this.access.request(ref, md, 'POST', path, JSON.stringify(body), { 'Content-Type': 'application/json' }, upstream.signal);
+      const res = await this.access.request(
+        ref,
+        md,
+        'POST',
+        path,
+        JSON.stringify(body),
+        { 'Content-Type': 'application/json' },
+        upstream.signal,
+      );
       const contentType = res.headers.get('content-type') ?? 'application/json';
       const stream = (body as { stream?: boolean }).stream === true;
       if (stream || !contentType.includes('json')) {
@@ -125,70 +168,150 @@ export class Gateway {
         passthrough.on('error', () => finish(false, started));
         passthrough.on('close', () => finish(res.ok, started, watched.usage()));
         // no-transform: Backstage's compression middleware would otherwise hold small events back.
-        return { status: res.status, headers: { 'Content-Type': contentType, 'Cache-Control': 'no-cache, no-transform' }, body: passthrough };
+        return {
+          status: res.status,
+          headers: {
+            'Content-Type': contentType,
+            'Cache-Control': 'no-cache, no-transform',
+          },
+          body: passthrough,
+        };
       }
       const text = await res.text();
-      let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+      let usage:
+        | { prompt_tokens?: number; completion_tokens?: number }
+        | undefined;
       try {
         usage = JSON.parse(text)?.usage;
       } catch {
         // not JSON after all: pass it on unread
       }
-      finish(res.ok, started, { prompt: usage?.prompt_tokens, completion: usage?.completion_tokens });
-      return { status: res.status, headers: { 'Content-Type': contentType }, body: text };
+      finish(res.ok, started, {
+        prompt: usage?.prompt_tokens,
+        completion: usage?.completion_tokens,
+      });
+      return {
+        status: res.status,
+        headers: { 'Content-Type': contentType },
+        body: text,
+      };
     } catch (e) {
       finish(false, arrivedAt);
-      if (e instanceof ServiceUnavailableError || e instanceof InputError) throw e;
-      if (signal.aborted) throw new ServiceUnavailableError('The client went away');
+      if (e instanceof ServiceUnavailableError || e instanceof InputError)
+        throw e;
+      if (signal.aborted)
+        throw new ServiceUnavailableError('The client went away');
       if (upstream.signal.aborted) {
-        throw new ServiceUnavailableError(`Model server ${ref.namespace}/${ref.name} on ${ref.cluster} did not answer within ${Math.round(this.options.requestTimeoutMs / 1000)} s`);
+        throw new ServiceUnavailableError(
+          `Model server ${ref.namespace}/${ref.name} on ${
+            ref.cluster
+          } did not answer within ${Math.round(
+            this.options.requestTimeoutMs / 1000,
+          )} s`,
+        );
       }
-      throw new ServiceUnavailableError(`Model server ${ref.namespace}/${ref.name} on ${ref.cluster} did not answer: ${(e as Error).message}`);
+      throw new ServiceUnavailableError(
+        `Model server ${ref.namespace}/${ref.name} on ${
+          ref.cluster
+        } did not answer: ${(e as Error).message}`,
+      );
     }
   }
 
   private targets(): Target[] {
     return this.clusters.all().flatMap(cluster =>
-      cluster.cache.modelDeployments.list()
+      cluster.cache.modelDeployments
+        .list()
         .filter(md => !md.metadata.deletionTimestamp)
-        .map(md => ({ cluster, ref: { cluster: cluster.name, namespace: md.metadata.namespace!, name: md.metadata.name }, md })),
+        .map(md => ({
+          cluster,
+          ref: {
+            cluster: cluster.name,
+            namespace: md.metadata.namespace!,
+            name: md.metadata.name,
+          },
+          md,
+        })),
     );
   }
 
   /** A deployment serving the model that the caller may invoke (see `choose`). */
-  private async pick(model: string, credentials: BackstageCredentials): Promise<Target> {
+  private async pick(
+    model: string,
+    credentials: BackstageCredentials,
+  ): Promise<Target> {
     const serving = this.targets().filter(t => servedModel(t.md) === model);
-    if (serving.length === 0) throw new NotFoundError(`No deployment serves the model '${model}'`);
-    const allowed = await this.authorizer.allowed(modelInvokePermission, serving, credentials);
+    if (serving.length === 0)
+      throw new NotFoundError(`No deployment serves the model '${model}'`);
+    const allowed = await this.authorizer.allowed(
+      modelInvokePermission,
+      serving,
+      credentials,
+    );
     const mine = serving.filter((_, i) => allowed[i]);
-    if (mine.length === 0) throw new NotAllowedError(`You may not invoke the model '${model}'`);
+    if (mine.length === 0)
+      throw new NotAllowedError(`You may not invoke the model '${model}'`);
     return choose(mine, t => this.traffic.inFlightOf(t.ref));
   }
 
   /** Scales up from zero when needed and waits until a replica is ready, within the limits. */
-  private async ensureReady(target: Target, arrivedAt: number, signal: AbortSignal): Promise<ModelDeployment> {
+  private async ensureReady(
+    target: Target,
+    arrivedAt: number,
+    signal: AbortSignal,
+  ): Promise<ModelDeployment> {
     const { cluster, ref } = target;
-    const current = () => cluster.cache.modelDeployments.get(ref.namespace, ref.name) ?? target.md;
+    const current = () =>
+      cluster.cache.modelDeployments.get(ref.namespace, ref.name) ?? target.md;
     // The Deployment's own count: quicker than waiting for the reconciler to copy it to status.
-    const ready = () => (current().spec.replicas ?? 1) > 0 && (cluster.cache.deployments.get(ref.namespace, ref.name)?.status?.readyReplicas ?? 0) > 0;
+    const ready = () =>
+      (current().spec.replicas ?? 1) > 0 &&
+      (cluster.cache.deployments.get(ref.namespace, ref.name)?.status
+        ?.readyReplicas ?? 0) > 0;
     if (ready()) return current();
     if (!this.traffic.hold(ref, this.options.maxPendingRequests)) {
-      throw new RetryLaterError(`${ref.name} is starting and already holds ${this.options.maxPendingRequests} requests; try again shortly`, 10);
+      throw new RetryLaterError(
+        `${ref.name} is starting and already holds ${this.options.maxPendingRequests} requests; try again shortly`,
+        10,
+      );
     }
     try {
       if ((current().spec.replicas ?? 1) === 0) {
-        const replicas = Math.max(1, current().spec.autoscaling?.minReplicas ?? 1);
-        await cluster.gateway.scaleModelDeployment(ref.namespace, ref.name, replicas);
+        const replicas = Math.max(
+          1,
+          current().spec.autoscaling?.minReplicas ?? 1,
+        );
+        await cluster.gateway.scaleModelDeployment(
+          ref.namespace,
+          ref.name,
+          replicas,
+        );
         this.lastScaleFromZero = { arrivedAt, patchedAt: Date.now() };
         await cluster.gateway
-          .recordEvent(current(), 'Normal', 'ScaledFromZero', `A request for ${servedModel(current())} arrived; scaling to ${replicas}`, this.clusters.identity)
+          .recordEvent(
+            current(),
+            'Normal',
+            'ScaledFromZero',
+            `A request for ${servedModel(
+              current(),
+            )} arrived; scaling to ${replicas}`,
+            this.clusters.identity,
+          )
           .catch(() => undefined);
       }
       const deadline = arrivedAt + this.options.maxWaitMs;
       while (!ready()) {
-        if (signal.aborted) throw new ServiceUnavailableError('The client went away while the model was starting');
+        if (signal.aborted)
+          throw new ServiceUnavailableError(
+            'The client went away while the model was starting',
+          );
         if (Date.now() > deadline) {
-          throw new RetryLaterError(`${ref.name} did not become ready within ${Math.round(this.options.maxWaitMs / 1000)} s; it is still starting`, 30);
+          throw new RetryLaterError(
+            `${ref.name} did not become ready within ${Math.round(
+              this.options.maxWaitMs / 1000,
+            )} s; it is still starting`,
+            30,
+          );
         }
         await new Promise(r => setTimeout(r, 50));
       }

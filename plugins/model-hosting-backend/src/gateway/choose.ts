@@ -5,9 +5,15 @@ import { ModelDeployment } from '@internal/backstage-plugin-model-hosting-common
  * one already starting, rather than waking another from zero; among equals the one with the
  * fewest requests in flight per ready replica, so traffic spreads.
  */
-export function choose<T extends { md: ModelDeployment }>(candidates: T[], inFlight: (t: T) => number): T {
+export function choose<T extends { md: ModelDeployment }>(
+  candidates: T[],
+  inFlight: (t: T) => number,
+): T {
   const ready = (t: T) => t.md.status?.readyReplicas ?? 0;
-  const rank = (t: T) => (ready(t) > 0 ? 2 : (t.md.spec.replicas ?? 1) > 0 ? 1 : 0);
+  const rank = (t: T) =>
+    ready(t) > 0 ? 2 : (t.md.spec.replicas ?? 1) > 0 ? 1 : 0;
   const load = (t: T) => inFlight(t) / Math.max(1, ready(t));
-  return [...candidates].sort((a, b) => rank(b) - rank(a) || load(a) - load(b))[0];
+  return [...candidates].sort(
+    (a, b) => rank(b) - rank(a) || load(a) - load(b),
+  )[0];
 }

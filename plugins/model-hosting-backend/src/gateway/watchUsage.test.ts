@@ -18,11 +18,25 @@ describe('watchUsage', () => {
     ].join('');
     const bytes = Buffer.from(events);
     const inE = bytes.indexOf('é') + 1; // in the middle of the two bytes of "é"
-    const chunks = [bytes.subarray(0, inE), bytes.subarray(inE, 75), bytes.subarray(75)];
-    expect(await read(chunks)).toEqual({ out: events, usage: { prompt: 12, completion: 4 } });
+    const chunks = [
+      bytes.subarray(0, inE),
+      bytes.subarray(inE, 75),
+      bytes.subarray(75),
+    ];
+    expect(await read(chunks)).toEqual({
+      out: events,
+      usage: { prompt: 12, completion: 4 },
+    });
   });
 
   it('has no usage when the engine sends none', async () => {
-    expect((await read([Buffer.from('data: {"choices":[]}\n\n'), Buffer.from('data: [DONE]\n\n')])).usage).toBeUndefined();
+    expect(
+      (
+        await read([
+          Buffer.from('data: {"choices":[]}\n\n'),
+          Buffer.from('data: [DONE]\n\n'),
+        ])
+      ).usage,
+    ).toBeUndefined();
   });
 });

@@ -11,7 +11,10 @@ export interface TokenUsage {
  * OpenAI-style chunk carried (engines send it last when the client asks for
  * `stream_options.include_usage`), so streamed answers are metered with their tokens.
  */
-export function watchUsage(): { stream: Transform; usage: () => TokenUsage | undefined } {
+export function watchUsage(): {
+  stream: Transform;
+  usage: () => TokenUsage | undefined;
+} {
   const decoder = new StringDecoder('utf8');
   let partial = '';
   let last: TokenUsage | undefined;
@@ -24,7 +27,11 @@ export function watchUsage(): { stream: Transform; usage: () => TokenUsage | und
         if (!line.startsWith('data:') || !line.includes('"usage"')) continue;
         try {
           const usage = JSON.parse(line.slice('data:'.length))?.usage;
-          if (usage) last = { prompt: usage.prompt_tokens, completion: usage.completion_tokens };
+          if (usage)
+            last = {
+              prompt: usage.prompt_tokens,
+              completion: usage.completion_tokens,
+            };
         } catch {
           // not JSON: passed on all the same
         }

@@ -1,6 +1,10 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { ConflictError } from '@backstage/errors';
-import { DeploymentRef, ModelDeployment, ModelDeploymentStatus } from '@internal/backstage-plugin-model-hosting-common';
+import {
+  DeploymentRef,
+  ModelDeployment,
+  ModelDeploymentStatus,
+} from '@internal/backstage-plugin-model-hosting-common';
 import { Cluster, ClusterManager } from '../cluster/ClusterManager';
 import { ANNOTATIONS } from '../controller/plan';
 import { EngineMeter, engineMetersItself } from '../usage/EngineMeter';
@@ -23,11 +27,17 @@ type Due = { cluster: Cluster; ref: DeploymentRef; md: ModelDeployment };
 const keyOf = (r: DeploymentRef) => `${r.cluster}/${r.namespace}/${r.name}`;
 
 /** Runs `fn` over items with at most `limit` at a time. */
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>) {
+async function mapLimit<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<unknown>,
+) {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 /**
@@ -42,7 +52,12 @@ export class HealthService {
   /** The last error of the GPU-utilization source, shown with the usage charts. */
   gpuError?: string;
   /** The last round, for /stats and the benchmark. */
-  lastRound?: { checked: number; durationMs: number; concurrency: number; finishedAt: string };
+  lastRound?: {
+    checked: number;
+    durationMs: number;
+    concurrency: number;
+    finishedAt: string;
+  };
 
   constructor(
     private readonly clusters: ClusterManager,
@@ -67,11 +82,24 @@ export class HealthService {
     for (const cluster of this.clusters.all()) {
       if (!cluster.cache.synced) continue;
       for (const md of cluster.cache.modelDeployments.list()) {
-        if (md.metadata.deletionTimestamp || (md.spec.replicas ?? 1) === 0 || !md.status?.readyReplicas) continue;
-        const ref = { cluster: cluster.name, namespace: md.metadata.namespace!, name: md.metadata.name };
-        const last = this.lastChecked.get(keyOf(ref)) ?? Date.parse(md.status?.lastHealthCheck?.time ?? '') ?? 0;
+        if (
+          md.metadata.deletionTimestamp ||
+          (md.spec.replicas ?? 1) === 0 ||
+          !md.status?.readyReplicas
+        )
+          continue;
+        const ref = {
+          cluster: cluster.name,
+          namespace: md.metadata.namespace!,
+          name: md.metadata.name,
+        };
+        const last =
+          this.lastChecked.get(keyOf(ref)) ??
+          Date.parse(md.status?.lastHealthCheck?.time ?? '') ??
+          0;
         const interval = (md.spec.healthCheck?.intervalSeconds ?? 30) * 1000;
-        if (!(now - (Number.isNaN(last) ? 0 : last) < interval)) due.push({ cluster, ref, md });
+        if (!(now - (Number.isNaN(last) ? 0 : last) < interval))
+          due.push({ cluster, ref, md });
       }
     }
     return due;
@@ -82,10 +110,19 @@ export class HealthService {
     const started = Date.now();
     const due = this.due();
     await mapLimit(due, this.options.concurrency, d =>
-      this.check(d).catch(e => this.logger.error(`health check of ${keyOf(d.ref)} failed to complete: ${e}`)),
+      this.check(d).catch(e =>
+        this.logger.error(
+          `health check of ${keyOf(d.ref)} failed to complete: ${e}`,
+        ),
+      ),
     );
     await this.recordGpuUtilization();
-    this.lastRound = { checked: due.length, durationMs: Date.now() - started, concurrency: this.options.concurrency, finishedAt: new Date().toISOString() };
+    this.lastRound = {
+      checked: due.length,
+      durationMs: Date.now() - started,
+      concurrency: this.options.concurrency,
+      finishedAt: new Date().toISOString(),
+    };
     return due.length;
   }
 
@@ -96,15 +133,25 @@ export class HealthService {
     const result = await probe(this.access.client(ref, md), md);
     const latencyMs = Date.now() - started;
     const model = md.status?.activeModel ?? md.spec.model.name;
-    if (result.pulled.length) await this.usage.add(ref, model, { pulls: result.pulled.length });
+    if (result.pulled.length)
+      await this.usage.add(ref, model, { pulls: result.pulled.length });
     // A healthy vLLM server's counters are read right after its check (this is a check: they run).
-    if (result.healthy && engineMetersItself(md, true)) await this.meter.meter(ref, md, cluster.cache.podsOf(md));
+    if (result.healthy && engineMetersItself(md, true))
+      await this.meter.meter(ref, md, cluster.cache.podsOf(md));
 
     let recovered = false;
     if (!result.healthy && result.recoverable !== false) {
       const threshold = md.spec.healthCheck?.failureThreshold ?? 3;
-      const failures = (await this.store.consecutiveFailures(ref, threshold)) + 1;
-      if (failures >= threshold) recovered = await this.recover(cluster, ref, md, failures, result.message);
+      const failures =
+        (await this.store.consecutiveFailures(ref, threshold)) + 1;
+      if (failures >= threshold)
+        recovered = await this.recover(
+          cluster,
+          ref,
+          md,
+          failures,
+          result.message,
+        );
     }
     await this.store.record(ref, { ...result, latencyMs, recovered });
     await this.writeStatus(cluster, ref, result);
@@ -126,63 +173,135 @@ export class HealthService {
     }
     for (const cluster of this.clusters.all()) {
       for (const md of cluster.cache.modelDeployments.list()) {
-        const samples = cluster.cache.podsOf(md).map(p => byPod.get(`${p.metadata?.namespace}/${p.metadata?.name}`)).filter((v): v is number => v !== undefined);
+        const samples = cluster.cache
+          .podsOf(md)
+          .map(p => byPod.get(`${p.metadata?.namespace}/${p.metadata?.name}`))
+          .filter((v): v is number => v !== undefined);
         if (!samples.length) continue;
-        const ref = { cluster: cluster.name, namespace: md.metadata.namespace!, name: md.metadata.name };
-        await this.usage.add(ref, md.status?.activeModel ?? md.spec.model.name, { gpuUtilization: samples.reduce((a, b) => a + b, 0) / samples.length });
+        const ref = {
+          cluster: cluster.name,
+          namespace: md.metadata.namespace!,
+          name: md.metadata.name,
+        };
+        await this.usage.add(
+          ref,
+          md.status?.activeModel ?? md.spec.model.name,
+          {
+            gpuUtilization: samples.reduce((a, b) => a + b, 0) / samples.length,
+          },
+        );
       }
     }
   }
 
   /** Restarts the pods, unless the hourly cap or the backoff says wait. Returns whether it did. */
-  private async recover(cluster: Cluster, ref: DeploymentRef, md: ModelDeployment, failures: number, reason: string): Promise<boolean> {
+  private async recover(
+    cluster: Cluster,
+    ref: DeploymentRef,
+    md: ModelDeployment,
+    failures: number,
+    reason: string,
+  ): Promise<boolean> {
     const now = this.now();
-    const recent = await this.store.recoveriesSince(ref, new Date(now.getTime() - 3600_000));
+    const recent = await this.store.recoveriesSince(
+      ref,
+      new Date(now.getTime() - 3600_000),
+    );
     const key = keyOf(ref);
     if (recent.length >= this.options.maxRestartsPerHour) {
       if ((this.cappedWarned.get(key) ?? 0) < now.getTime() - 3600_000) {
         this.cappedWarned.set(key, now.getTime());
         await cluster.gateway
-          .recordEvent(md, 'Warning', 'RecoveryCapped', `Unhealthy (${reason}), but already restarted ${recent.length} times in the last hour; not restarting again`, this.clusters.identity)
+          .recordEvent(
+            md,
+            'Warning',
+            'RecoveryCapped',
+            `Unhealthy (${reason}), but already restarted ${recent.length} times in the last hour; not restarting again`,
+            this.clusters.identity,
+          )
           .catch(() => undefined);
       }
       return false;
     }
-    const backoff = this.options.recoveryBackoffMs * 2 ** Math.max(0, recent.length - 1);
-    if (recent[0] && now.getTime() - recent[0].getTime() < backoff) return false;
-    await cluster.gateway.patchModelDeployment(ref.namespace, ref.name, { metadata: { annotations: { [ANNOTATIONS.restartedAt]: now.toISOString() } } });
+    const backoff =
+      this.options.recoveryBackoffMs * 2 ** Math.max(0, recent.length - 1);
+    if (recent[0] && now.getTime() - recent[0].getTime() < backoff)
+      return false;
+    await cluster.gateway.patchModelDeployment(ref.namespace, ref.name, {
+      metadata: {
+        annotations: { [ANNOTATIONS.restartedAt]: now.toISOString() },
+      },
+    });
     await cluster.gateway
-      .recordEvent(md, 'Warning', 'AutoRecovery', `Restarting the pods after ${failures} failed health checks: ${reason}`, this.clusters.identity)
+      .recordEvent(
+        md,
+        'Warning',
+        'AutoRecovery',
+        `Restarting the pods after ${failures} failed health checks: ${reason}`,
+        this.clusters.identity,
+      )
       .catch(() => undefined);
-    this.logger.warn(`restarted ${keyOf(ref)} after ${failures} failed health checks: ${reason}`);
+    this.logger.warn(
+      `restarted ${keyOf(
+        ref,
+      )} after ${failures} failed health checks: ${reason}`,
+    );
     return true;
   }
 
   /** The Healthy condition and lastHealthCheck; written when health changes, else now and then. */
-  private async writeStatus(cluster: Cluster, ref: DeploymentRef, result: ProbeResult, attempt = 0): Promise<void> {
+  private async writeStatus(
+    cluster: Cluster,
+    ref: DeploymentRef,
+    result: ProbeResult,
+    attempt = 0,
+  ): Promise<void> {
     const md = cluster.cache.modelDeployments.get(ref.namespace, ref.name);
     if (!md) return;
     const key = keyOf(ref);
     const now = this.now();
     const previous = md.status?.conditions?.find(c => c.type === 'Healthy');
     const status = result.healthy ? 'True' : 'False';
-    const changed = previous?.status !== status || previous?.message !== result.message;
-    if (!changed && now.getTime() - (this.lastStatusWrite.get(key) ?? 0) < this.options.statusRefreshMs) return;
+    const changed =
+      previous?.status !== status || previous?.message !== result.message;
+    if (
+      !changed &&
+      now.getTime() - (this.lastStatusWrite.get(key) ?? 0) <
+        this.options.statusRefreshMs
+    )
+      return;
     const healthy = {
       type: 'Healthy',
       status: status as 'True' | 'False',
       reason: result.healthy ? 'ChecksPassed' : 'CheckFailed',
       message: result.message,
-      lastTransitionTime: previous?.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : now.toISOString(),
+      lastTransitionTime:
+        previous?.status === status && previous.lastTransitionTime
+          ? previous.lastTransitionTime
+          : now.toISOString(),
       observedGeneration: md.metadata.generation,
     };
     const next: ModelDeploymentStatus = {
       ...md.status,
-      conditions: [...(md.status?.conditions ?? []).filter(c => c.type !== 'Healthy'), healthy],
-      lastHealthCheck: { time: now.toISOString(), healthy: result.healthy, message: result.message },
+      conditions: [
+        ...(md.status?.conditions ?? []).filter(c => c.type !== 'Healthy'),
+        healthy,
+      ],
+      lastHealthCheck: {
+        time: now.toISOString(),
+        healthy: result.healthy,
+        message: result.message,
+      },
     };
     try {
-      cluster.cache.modelDeployments.upsert(await cluster.gateway.patchStatus(ref.namespace, ref.name, next, md.metadata.resourceVersion));
+      cluster.cache.modelDeployments.upsert(
+        await cluster.gateway.patchStatus(
+          ref.namespace,
+          ref.name,
+          next,
+          md.metadata.resourceVersion,
+        ),
+      );
       this.lastStatusWrite.set(key, now.getTime());
     } catch (e) {
       // The reconciler wrote in between: read again (the cache has caught up) and retry once.

@@ -1,5 +1,8 @@
 import { Knex } from 'knex';
-import { DeploymentRef, HealthRecord } from '@internal/backstage-plugin-model-hosting-common';
+import {
+  DeploymentRef,
+  HealthRecord,
+} from '@internal/backstage-plugin-model-hosting-common';
 
 const TABLE = 'model_hosting_health_checks';
 
@@ -7,7 +10,15 @@ const TABLE = 'model_hosting_health_checks';
 export class HealthStore {
   constructor(private readonly knex: Knex) {}
 
-  async record(ref: DeploymentRef, result: { healthy: boolean; message: string; latencyMs: number; recovered?: boolean }) {
+  async record(
+    ref: DeploymentRef,
+    result: {
+      healthy: boolean;
+      message: string;
+      latencyMs: number;
+      recovered?: boolean;
+    },
+  ) {
     await this.knex(TABLE).insert({
       ...ref,
       healthy: result.healthy,
@@ -18,7 +29,10 @@ export class HealthStore {
   }
 
   async history(ref: DeploymentRef, limit: number): Promise<HealthRecord[]> {
-    const rows = await this.knex(TABLE).where(ref).orderBy('id', 'desc').limit(limit);
+    const rows = await this.knex(TABLE)
+      .where(ref)
+      .orderBy('id', 'desc')
+      .limit(limit);
     return rows.map(r => ({
       checkedAt: new Date(r.checked_at).toISOString(),
       healthy: !!r.healthy,
@@ -29,8 +43,15 @@ export class HealthStore {
   }
 
   /** How many of the latest checks failed in a row. */
-  async consecutiveFailures(ref: DeploymentRef, lookback: number): Promise<number> {
-    const rows = await this.knex(TABLE).where(ref).orderBy('id', 'desc').limit(lookback).select('healthy', 'recovered');
+  async consecutiveFailures(
+    ref: DeploymentRef,
+    lookback: number,
+  ): Promise<number> {
+    const rows = await this.knex(TABLE)
+      .where(ref)
+      .orderBy('id', 'desc')
+      .limit(lookback)
+      .select('healthy', 'recovered');
     let n = 0;
     for (const r of rows) {
       // A recovery starts the count again.
@@ -42,7 +63,12 @@ export class HealthStore {
 
   /** Times of the recoveries since `since`, newest first. */
   async recoveriesSince(ref: DeploymentRef, since: Date): Promise<Date[]> {
-    const rows = await this.knex(TABLE).where(ref).andWhere('recovered', true).andWhere('checked_at', '>=', since).orderBy('id', 'desc').select('checked_at');
+    const rows = await this.knex(TABLE)
+      .where(ref)
+      .andWhere('recovered', true)
+      .andWhere('checked_at', '>=', since)
+      .orderBy('id', 'desc')
+      .select('checked_at');
     return rows.map(r => new Date(r.checked_at));
   }
 

@@ -21,28 +21,50 @@ export async function createHealth(deps: {
   const c = config.getOptionalConfig('modelHosting.health');
   const endpoints = Object.fromEntries(
     (c?.getOptionalConfigArray('endpoints') ?? []).map(e => [
-      `${e.getString('cluster')}/${e.getString('namespace')}/${e.getString('name')}`,
+      `${e.getString('cluster')}/${e.getString('namespace')}/${e.getString(
+        'name',
+      )}`,
       e.getString('url'),
     ]),
   );
-  const access = new EngineAccess(new Map(clusters.all().map(x => [x.name, x.kubeConfig])), {
-    mode: (c?.getOptionalString('access') as AccessMode | undefined) ?? 'proxy',
-    endpoints,
-    timeoutMs: (c?.getOptionalNumber('timeoutSeconds') ?? 10) * 1000,
-  });
+  const access = new EngineAccess(
+    new Map(clusters.all().map(x => [x.name, x.kubeConfig])),
+    {
+      mode:
+        (c?.getOptionalString('access') as AccessMode | undefined) ?? 'proxy',
+      endpoints,
+      timeoutMs: (c?.getOptionalNumber('timeoutSeconds') ?? 10) * 1000,
+    },
+  );
   const store = new HealthStore(knex);
   const usage = new UsageStore(knex);
   const prometheusUrl = config.getOptionalString('modelHosting.prometheus.url');
   const prometheus = prometheusUrl
-    ? new PrometheusGpu(prometheusUrl, (config.getOptionalNumber('modelHosting.prometheus.timeoutSeconds') ?? 5) * 1000, config.getOptionalString('modelHosting.prometheus.gpuUtilizationQuery'))
+    ? new PrometheusGpu(
+        prometheusUrl,
+        (config.getOptionalNumber('modelHosting.prometheus.timeoutSeconds') ??
+          5) * 1000,
+        config.getOptionalString('modelHosting.prometheus.gpuUtilizationQuery'),
+      )
     : undefined;
   const meter = new EngineMeter(knex, access, usage);
-  const health = new HealthService(clusters, access, store, usage, meter, logger, {
-    concurrency: c?.getOptionalNumber('concurrency') ?? 50,
-    statusRefreshMs: (c?.getOptionalNumber('statusRefreshSeconds') ?? 60) * 1000,
-    maxRestartsPerHour: c?.getOptionalNumber('maxRestartsPerHour') ?? 3,
-    recoveryBackoffMs: (c?.getOptionalNumber('recoveryBackoffSeconds') ?? 60) * 1000,
-  }, prometheus);
+  const health = new HealthService(
+    clusters,
+    access,
+    store,
+    usage,
+    meter,
+    logger,
+    {
+      concurrency: c?.getOptionalNumber('concurrency') ?? 50,
+      statusRefreshMs:
+        (c?.getOptionalNumber('statusRefreshSeconds') ?? 60) * 1000,
+      maxRestartsPerHour: c?.getOptionalNumber('maxRestartsPerHour') ?? 3,
+      recoveryBackoffMs:
+        (c?.getOptionalNumber('recoveryBackoffSeconds') ?? 60) * 1000,
+    },
+    prometheus,
+  );
 
   const enabled = c?.getOptionalBoolean('enabled') ?? true;
   if (enabled) {
@@ -57,7 +79,10 @@ export async function createHealth(deps: {
     });
   }
   const u = config.getOptionalConfig('modelHosting.usage');
-  const retention = { minuteHours: u?.getOptionalNumber('minuteRetentionHours') ?? 24, hourDays: u?.getOptionalNumber('hourRetentionDays') ?? 30 };
+  const retention = {
+    minuteHours: u?.getOptionalNumber('minuteRetentionHours') ?? 24,
+    hourDays: u?.getOptionalNumber('hourRetentionDays') ?? 30,
+  };
   const historyDays = c?.getOptionalNumber('retentionDays') ?? 7;
   await scheduler.scheduleTask({
     id: 'model-hosting-usage-rollup',
@@ -66,7 +91,9 @@ export async function createHealth(deps: {
     scope: 'global',
     fn: async () => {
       await usage.rollup(new Date(), retention);
-      await store.deleteOlderThan(new Date(Date.now() - historyDays * 86_400_000));
+      await store.deleteOlderThan(
+        new Date(Date.now() - historyDays * 86_400_000),
+      );
       await meter.forgetOlderThan(new Date(Date.now() - 86_400_000));
     },
   });

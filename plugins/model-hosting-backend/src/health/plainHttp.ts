@@ -17,30 +17,49 @@ export interface EngineHttpResponse {
  */
 export function plainHttpRequest(
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: string;
+    signal: AbortSignal;
+  },
   agent: http.Agent,
 ): Promise<EngineHttpResponse> {
-  const headers = init.body === undefined ? init.headers : { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) };
+  const headers =
+    init.body === undefined
+      ? init.headers
+      : {
+          ...init.headers,
+          'Content-Length': String(Buffer.byteLength(init.body)),
+        };
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: init.method, headers, agent, signal: init.signal }, res => {
-      const status = res.statusCode ?? 0;
-      resolve({
-        status,
-        ok: status >= 200 && status < 300,
-        headers: {
-          get: name => {
-            const v = res.headers[name.toLowerCase()];
-            return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+    const req = http.request(
+      url,
+      { method: init.method, headers, agent, signal: init.signal },
+      res => {
+        const status = res.statusCode ?? 0;
+        resolve({
+          status,
+          ok: status >= 200 && status < 300,
+          headers: {
+            get: name => {
+              const v = res.headers[name.toLowerCase()];
+              return v === undefined
+                ? null
+                : Array.isArray(v)
+                ? v.join(', ')
+                : v;
+            },
           },
-        },
-        body: res,
-        text: async () => {
-          const chunks: Buffer[] = [];
-          for await (const chunk of res) chunks.push(chunk as Buffer);
-          return Buffer.concat(chunks).toString('utf8');
-        },
-      });
-    });
+          body: res,
+          text: async () => {
+            const chunks: Buffer[] = [];
+            for await (const chunk of res) chunks.push(chunk as Buffer);
+            return Buffer.concat(chunks).toString('utf8');
+          },
+        });
+      },
+    );
     req.on('error', reject);
     req.end(init.body);
   });

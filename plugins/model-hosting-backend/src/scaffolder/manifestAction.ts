@@ -10,18 +10,26 @@ import { nameInput, namespaceInput, specInput } from './inputSchema';
 export function createManifestAction() {
   return createTemplateAction({
     id: 'model-hosting:manifest',
-    description: 'Renders a ModelDeployment manifest into the workspace, so that a template can publish it (pull request, GitOps) instead of applying it.',
+    description:
+      'Renders a ModelDeployment manifest into the workspace, so that a template can publish it (pull request, GitOps) instead of applying it.',
     supportsDryRun: true,
     schema: {
       input: {
         namespace: namespaceInput,
         name: nameInput,
         spec: specInput,
-        path: z => z.string().default('modeldeployment.yaml').describe('File to write, relative to the workspace'),
+        path: z =>
+          z
+            .string()
+            .default('modeldeployment.yaml')
+            .describe('File to write, relative to the workspace'),
       },
       output: {
         manifest: z => z.string().describe('The YAML'),
-        path: z => z.string().describe('Where it was written, relative to the workspace'),
+        path: z =>
+          z
+            .string()
+            .describe('Where it was written, relative to the workspace'),
       },
     },
     async handler(ctx) {

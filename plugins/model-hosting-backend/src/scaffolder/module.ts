@@ -1,4 +1,7 @@
-import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { createDeployAction } from './deployAction';
 import { createManifestAction } from './manifestAction';
@@ -14,10 +17,17 @@ export const scaffolderModuleModelHosting = createBackendModule({
   moduleId: 'model-hosting',
   register(env) {
     env.registerInit({
-      deps: { scaffolder: scaffolderActionsExtensionPoint, discovery: coreServices.discovery, auth: coreServices.auth },
+      deps: {
+        scaffolder: scaffolderActionsExtensionPoint,
+        discovery: coreServices.discovery,
+        auth: coreServices.auth,
+      },
       async init({ scaffolder, discovery, auth }) {
         const client = new ModelHostingClient(discovery, auth);
-        scaffolder.addActions(createDeployAction(client), createManifestAction());
+        scaffolder.addActions(
+          createDeployAction(client),
+          createManifestAction(),
+        );
       },
     });
   },

@@ -13,7 +13,10 @@ const T0 = Date.parse('2026-11-24T10:00:00Z');
 /** What each pod's /metrics says now: its request counter and when its process started. */
 type Servers = Record<string, { requests: number; startedAtMs: number }>;
 
-const pod = (name: string): V1Pod => ({ metadata: { name }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+const pod = (name: string): V1Pod => ({
+  metadata: { name },
+  status: { conditions: [{ type: 'Ready', status: 'True' }] },
+});
 
 const accessTo = (servers: Servers) =>
   ({
@@ -22,7 +25,14 @@ const accessTo = (servers: Servers) =>
         id: p.metadata!.name!,
         call: async () => {
           const s = servers[p.metadata!.name!];
-          return { status: 200, text: `vllm:request_success_total{model_name="m"} ${s.requests}\nvllm:prompt_tokens_total ${s.requests * 10}\nprocess_start_time_seconds ${s.startedAtMs / 1000}\n` };
+          return {
+            status: 200,
+            text: `vllm:request_success_total{model_name="m"} ${
+              s.requests
+            }\nvllm:prompt_tokens_total ${
+              s.requests * 10
+            }\nprocess_start_time_seconds ${s.startedAtMs / 1000}\n`,
+          };
         },
       })),
   } as unknown as EngineAccess);
@@ -30,11 +40,20 @@ const accessTo = (servers: Servers) =>
 describe('EngineMeter', () => {
   let knex: Knex;
   let usage: UsageStore;
-  const metered = async () => Number((await knex('model_hosting_usage').sum({ n: 'requests' }))[0].n ?? 0);
+  const metered = async () =>
+    Number(
+      (await knex('model_hosting_usage').sum({ n: 'requests' }))[0].n ?? 0,
+    );
 
   beforeEach(async () => {
-    knex = knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true });
-    await knex.migrate.latest({ directory: path.resolve(__dirname, '../../migrations') });
+    knex = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: ':memory:' },
+      useNullAsDefault: true,
+    });
+    await knex.migrate.latest({
+      directory: path.resolve(__dirname, '../../migrations'),
+    });
     usage = new UsageStore(knex);
   });
   afterEach(() => knex.destroy());
@@ -50,7 +69,10 @@ describe('EngineMeter', () => {
   });
 
   it('reads every pod on its own and adds them up; a new pod counts from zero', async () => {
-    const servers: Servers = { a: { requests: 100, startedAtMs: T0 - 60_000 }, b: { requests: 5, startedAtMs: T0 - 60_000 } };
+    const servers: Servers = {
+      a: { requests: 100, startedAtMs: T0 - 60_000 },
+      b: { requests: 5, startedAtMs: T0 - 60_000 },
+    };
     const meter = new EngineMeter(knex, accessTo(servers), usage, () => T0);
     await meter.meter(ref, md, [pod('a'), pod('b')]);
     servers.a.requests = 110;
@@ -71,21 +93,44 @@ describe('EngineMeter', () => {
 
   it('meters each request once when another backend instance (or a restarted one) reads next', async () => {
     const servers: Servers = { a: { requests: 100, startedAtMs: T0 - 60_000 } };
-    await new EngineMeter(knex, accessTo(servers), usage, () => T0).meter(ref, md, [pod('a')]);
+    await new EngineMeter(knex, accessTo(servers), usage, () => T0).meter(
+      ref,
+      md,
+      [pod('a')],
+    );
     servers.a.requests = 120;
-    await new EngineMeter(knex, accessTo(servers), usage, () => T0).meter(ref, md, [pod('a')]);
+    await new EngineMeter(knex, accessTo(servers), usage, () => T0).meter(
+      ref,
+      md,
+      [pod('a')],
+    );
     servers.a.requests = 125;
-    await new EngineMeter(knex, accessTo(servers), usage, () => T0 + 60_000).meter(ref, md, [pod('a')]);
+    await new EngineMeter(
+      knex,
+      accessTo(servers),
+      usage,
+      () => T0 + 60_000,
+    ).meter(ref, md, [pod('a')]);
     expect(await metered()).toBe(25);
   });
 
   it('forgets pods that are gone, and skips pods that are not ready', async () => {
-    const servers: Servers = { a: { requests: 1, startedAtMs: T0 - 60_000 }, b: { requests: 1, startedAtMs: T0 - 60_000 } };
+    const servers: Servers = {
+      a: { requests: 1, startedAtMs: T0 - 60_000 },
+      b: { requests: 1, startedAtMs: T0 - 60_000 },
+    };
     const meter = new EngineMeter(knex, accessTo(servers), usage, () => T0);
     await meter.meter(ref, md, [pod('a'), pod('b')]);
     await meter.meter(ref, md, [pod('a')]);
-    expect((await knex('model_hosting_engine_counters').select('server')).map(r => r.server)).toEqual(['a']);
-    const unready = { ...pod('a'), status: { conditions: [{ type: 'Ready', status: 'False' }] } };
+    expect(
+      (await knex('model_hosting_engine_counters').select('server')).map(
+        r => r.server,
+      ),
+    ).toEqual(['a']);
+    const unready = {
+      ...pod('a'),
+      status: { conditions: [{ type: 'Ready', status: 'False' }] },
+    };
     servers.a.requests = 50;
     await meter.meter(ref, md, [unready]);
     expect(await metered()).toBe(0);
@@ -94,6 +139,11 @@ describe('EngineMeter', () => {
   it('leaves engines without counters, and vLLM without health checks, to the gateway', () => {
     expect(engineMetersItself(md, true)).toBe(true);
     expect(engineMetersItself(md, false)).toBe(false);
-    expect(engineMetersItself(modelDeployment(m => (m.spec.engine = 'ollama')), true)).toBe(false);
+    expect(
+      engineMetersItself(
+        modelDeployment(m => (m.spec.engine = 'ollama')),
+        true,
+      ),
+    ).toBe(false);
   });
 });

@@ -14,11 +14,23 @@ export class PrometheusGpu {
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     let text: string;
     try {
-      const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}/api/v1/query?query=${encodeURIComponent(this.query)}`, { signal: controller.signal as any });
+      const res = await fetch(
+        `${this.baseUrl.replace(
+          /\/$/,
+          '',
+        )}/api/v1/query?query=${encodeURIComponent(this.query)}`,
+        { signal: controller.signal as any },
+      );
       text = await res.text();
-      if (!res.ok) throw new Error(`Prometheus answered ${res.status}: ${text.slice(0, 200)}`);
+      if (!res.ok)
+        throw new Error(
+          `Prometheus answered ${res.status}: ${text.slice(0, 200)}`,
+        );
     } catch (e) {
-      if (controller.signal.aborted) throw new Error(`Prometheus did not answer within ${this.timeoutMs} ms`);
+      if (controller.signal.aborted)
+        throw new Error(
+          `Prometheus did not answer within ${this.timeoutMs} ms`,
+        );
       throw new Error(`Prometheus is unreachable: ${(e as Error).message}`);
     } finally {
       clearTimeout(timer);
@@ -27,15 +39,27 @@ export class PrometheusGpu {
     try {
       body = JSON.parse(text);
     } catch (e) {
-      throw new Error(`Prometheus returned malformed JSON: ${(e as Error).message}`);
+      throw new Error(
+        `Prometheus returned malformed JSON: ${(e as Error).message}`,
+      );
     }
-    if (body?.status !== 'success' || body?.data?.resultType !== 'vector' || !Array.isArray(body.data.result)) {
-      throw new Error(`Prometheus query failed: ${body?.error ?? 'not an instant vector'}`);
+    if (
+      body?.status !== 'success' ||
+      body?.data?.resultType !== 'vector' ||
+      !Array.isArray(body.data.result)
+    ) {
+      throw new Error(
+        `Prometheus query failed: ${body?.error ?? 'not an instant vector'}`,
+      );
     }
     const out = new Map<string, number>();
     for (const sample of body.data.result) {
       const value = Number(sample?.value?.[1]);
-      if (sample?.metric?.namespace && sample?.metric?.pod && Number.isFinite(value)) {
+      if (
+        sample?.metric?.namespace &&
+        sample?.metric?.pod &&
+        Number.isFinite(value)
+      ) {
         out.set(`${sample.metric.namespace}/${sample.metric.pod}`, value);
       }
     }

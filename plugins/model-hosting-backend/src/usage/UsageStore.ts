@@ -1,5 +1,8 @@
 import { Knex } from 'knex';
-import { DeploymentRef, UsagePoint } from '@internal/backstage-plugin-model-hosting-common';
+import {
+  DeploymentRef,
+  UsagePoint,
+} from '@internal/backstage-plugin-model-hosting-common';
 
 const TABLE = 'model_hosting_usage';
 
@@ -15,10 +18,21 @@ export interface UsageDelta {
   gpuUtilization?: number;
 }
 
-const COUNTERS = ['requests', 'errors', 'pulls', 'prompt_tokens', 'generation_tokens', 'latency_ms_sum', 'latency_count', 'gpu_util_sum', 'gpu_util_count'];
+const COUNTERS = [
+  'requests',
+  'errors',
+  'pulls',
+  'prompt_tokens',
+  'generation_tokens',
+  'latency_ms_sum',
+  'latency_count',
+  'gpu_util_sum',
+  'gpu_util_count',
+];
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const floorTo = (t: number, step: number) => new Date(Math.floor(t / step) * step);
+const floorTo = (t: number, step: number) =>
+  new Date(Math.floor(t / step) * step);
 
 /**
  * Usage in the plugin database: minute buckets (kept a day) rolled up into hour buckets (kept a
@@ -27,7 +41,12 @@ const floorTo = (t: number, step: number) => new Date(Math.floor(t / step) * ste
 export class UsageStore {
   constructor(private readonly knex: Knex) {}
 
-  async add(ref: DeploymentRef, model: string, delta: UsageDelta, at = new Date()) {
+  async add(
+    ref: DeploymentRef,
+    model: string,
+    delta: UsageDelta,
+    at = new Date(),
+  ) {
     const counts = {
       requests: delta.requests ?? 0,
       errors: delta.errors ?? 0,
@@ -40,23 +59,48 @@ export class UsageStore {
       gpu_util_count: delta.gpuUtilization === undefined ? 0 : 1,
     };
     if (Object.values(counts).every(v => v === 0)) return;
-    const key = { resolution: 'minute', bucket_start: floorTo(at.getTime(), MINUTE), ...ref, model };
+    const key = {
+      resolution: 'minute',
+      bucket_start: floorTo(at.getTime(), MINUTE),
+      ...ref,
+      model,
+    };
     const used = counts.requests > 0 ? { last_used: at } : {};
     await this.knex(TABLE)
       .insert({ ...key, ...counts, ...used })
-      .onConflict(['resolution', 'bucket_start', 'cluster', 'namespace', 'name', 'model'])
-      .merge(Object.fromEntries([
-        ...Object.keys(counts).map(c => [c, this.knex.raw(`${TABLE}.${c} + ?`, [counts[c as keyof typeof counts]])]),
-        ...(counts.requests > 0 ? [['last_used', at]] : []),
-      ]));
+      .onConflict([
+        'resolution',
+        'bucket_start',
+        'cluster',
+        'namespace',
+        'name',
+        'model',
+      ])
+      .merge(
+        Object.fromEntries([
+          ...Object.keys(counts).map(c => [
+            c,
+            this.knex.raw(`${TABLE}.${c} + ?`, [
+              counts[c as keyof typeof counts],
+            ]),
+          ]),
+          ...(counts.requests > 0 ? [['last_used', at]] : []),
+        ]),
+      );
   }
 
   /** Folds finished minute buckets into hour buckets and drops what is past its retention. */
-  async rollup(now = new Date(), retention = { minuteHours: 24, hourDays: 30 }) {
+  async rollup(
+    now = new Date(),
+    retention = { minuteHours: 24, hourDays: 30 },
+  ) {
     const currentHour = floorTo(now.getTime(), HOUR);
     await this.knex.transaction(async tx => {
       // Only hours whose minutes are all still kept: older hours were rolled up while they were.
-      const oldestWhole = floorTo(now.getTime() - (retention.minuteHours - 1) * HOUR, HOUR);
+      const oldestWhole = floorTo(
+        now.getTime() - (retention.minuteHours - 1) * HOUR,
+        HOUR,
+      );
       const rows = await tx(TABLE)
         .where('resolution', 'minute')
         .andWhere('bucket_start', '>=', oldestWhole)
@@ -65,18 +109,61 @@ export class UsageStore {
       const hours = new Map<string, any>();
       for (const r of rows) {
         const hour = floorTo(new Date(r.bucket_start).getTime(), HOUR);
-        const k = [hour.toISOString(), r.cluster, r.namespace, r.name, r.model].join('|');
-        const h = hours.get(k) ?? { resolution: 'hour', bucket_start: hour, cluster: r.cluster, namespace: r.namespace, name: r.name, model: r.model, ...Object.fromEntries(COUNTERS.map(c => [c, 0])), last_used: null };
+        const k = [
+          hour.toISOString(),
+          r.cluster,
+          r.namespace,
+          r.name,
+          r.model,
+        ].join('|');
+        const h = hours.get(k) ?? {
+          resolution: 'hour',
+          bucket_start: hour,
+          cluster: r.cluster,
+          namespace: r.namespace,
+          name: r.name,
+          model: r.model,
+          ...Object.fromEntries(COUNTERS.map(c => [c, 0])),
+          last_used: null,
+        };
         for (const c of COUNTERS) h[c] += Number(r[c]);
-        if (r.last_used && (!h.last_used || new Date(r.last_used) > new Date(h.last_used))) h.last_used = new Date(r.last_used);
+        if (
+          r.last_used &&
+          (!h.last_used || new Date(r.last_used) > new Date(h.last_used))
+        )
+          h.last_used = new Date(r.last_used);
         hours.set(k, h);
       }
       for (const h of hours.values()) {
         // Hour buckets are rebuilt from their minutes, so running the rollup twice changes nothing.
-        await tx(TABLE).insert(h).onConflict(['resolution', 'bucket_start', 'cluster', 'namespace', 'name', 'model']).merge();
+        await tx(TABLE)
+          .insert(h)
+          .onConflict([
+            'resolution',
+            'bucket_start',
+            'cluster',
+            'namespace',
+            'name',
+            'model',
+          ])
+          .merge();
       }
-      await tx(TABLE).where('resolution', 'minute').andWhere('bucket_start', '<', new Date(now.getTime() - retention.minuteHours * HOUR)).delete();
-      await tx(TABLE).where('resolution', 'hour').andWhere('bucket_start', '<', new Date(now.getTime() - retention.hourDays * 24 * HOUR)).delete();
+      await tx(TABLE)
+        .where('resolution', 'minute')
+        .andWhere(
+          'bucket_start',
+          '<',
+          new Date(now.getTime() - retention.minuteHours * HOUR),
+        )
+        .delete();
+      await tx(TABLE)
+        .where('resolution', 'hour')
+        .andWhere(
+          'bucket_start',
+          '<',
+          new Date(now.getTime() - retention.hourDays * 24 * HOUR),
+        )
+        .delete();
     });
   }
 
@@ -85,23 +172,57 @@ export class UsageStore {
    * step from `from` to `to`; minutes come from minute buckets, longer steps from hour buckets
    * (plus the minutes not yet rolled up).
    */
-  async series(ref: Partial<DeploymentRef>, from: Date, to: Date, stepMs: number): Promise<UsagePoint[]> {
+  async series(
+    ref: Partial<DeploymentRef>,
+    from: Date,
+    to: Date,
+    stepMs: number,
+  ): Promise<UsagePoint[]> {
     const resolutionFor = stepMs < HOUR ? ['minute'] : ['hour', 'minute'];
-    const query = this.knex(TABLE).whereIn('resolution', resolutionFor).andWhere('bucket_start', '>=', floorTo(from.getTime(), stepMs)).andWhere('bucket_start', '<', to);
-    for (const k of ['cluster', 'namespace', 'name'] as const) if (ref[k]) query.andWhere(k, ref[k]);
+    const query = this.knex(TABLE)
+      .whereIn('resolution', resolutionFor)
+      .andWhere('bucket_start', '>=', floorTo(from.getTime(), stepMs))
+      .andWhere('bucket_start', '<', to);
+    for (const k of ['cluster', 'namespace', 'name'] as const)
+      if (ref[k]) query.andWhere(k, ref[k]);
     const rows = await query.select('*');
     const points = new Map<number, UsagePoint>();
     const start = floorTo(from.getTime(), stepMs).getTime();
     for (let t = start; t < to.getTime(); t += stepMs) {
-      points.set(t, { t: new Date(t).toISOString(), requests: 0, errors: 0, pulls: 0, promptTokens: 0, generationTokens: 0 });
+      points.set(t, {
+        t: new Date(t).toISOString(),
+        requests: 0,
+        errors: 0,
+        pulls: 0,
+        promptTokens: 0,
+        generationTokens: 0,
+      });
     }
-    const hourCovered = new Set(rows.filter(r => r.resolution === 'hour').map(r => `${new Date(r.bucket_start).getTime()}|${r.cluster}|${r.namespace}|${r.name}|${r.model}`));
+    const hourCovered = new Set(
+      rows
+        .filter(r => r.resolution === 'hour')
+        .map(
+          r =>
+            `${new Date(r.bucket_start).getTime()}|${r.cluster}|${
+              r.namespace
+            }|${r.name}|${r.model}`,
+        ),
+    );
     const latency = new Map<number, { sum: number; count: number }>();
     const gpu = new Map<number, { sum: number; count: number }>();
     for (const r of rows) {
       const t = new Date(r.bucket_start).getTime();
       // A minute already counted in its rolled-up hour must not count twice.
-      if (r.resolution === 'minute' && stepMs >= HOUR && hourCovered.has(`${floorTo(t, HOUR).getTime()}|${r.cluster}|${r.namespace}|${r.name}|${r.model}`)) continue;
+      if (
+        r.resolution === 'minute' &&
+        stepMs >= HOUR &&
+        hourCovered.has(
+          `${floorTo(t, HOUR).getTime()}|${r.cluster}|${r.namespace}|${
+            r.name
+          }|${r.model}`,
+        )
+      )
+        continue;
       const p = points.get(floorTo(t, stepMs).getTime());
       if (!p) continue;
       p.requests += Number(r.requests);
@@ -109,7 +230,10 @@ export class UsageStore {
       p.pulls += Number(r.pulls);
       p.promptTokens += Number(r.prompt_tokens);
       p.generationTokens += Number(r.generation_tokens);
-      const l = latency.get(floorTo(t, stepMs).getTime()) ?? { sum: 0, count: 0 };
+      const l = latency.get(floorTo(t, stepMs).getTime()) ?? {
+        sum: 0,
+        count: 0,
+      };
       l.sum += Number(r.latency_ms_sum);
       l.count += Number(r.latency_count);
       latency.set(floorTo(t, stepMs).getTime(), l);
@@ -118,13 +242,19 @@ export class UsageStore {
       g.count += Number(r.gpu_util_count);
       gpu.set(floorTo(t, stepMs).getTime(), g);
     }
-    for (const [t, l] of latency) if (l.count > 0) points.get(t)!.latencyMs = Math.round(l.sum / l.count);
-    for (const [t, g] of gpu) if (g.count > 0) points.get(t)!.gpuUtilization = Math.round((g.sum / g.count) * 10) / 10;
+    for (const [t, l] of latency)
+      if (l.count > 0) points.get(t)!.latencyMs = Math.round(l.sum / l.count);
+    for (const [t, g] of gpu)
+      if (g.count > 0)
+        points.get(t)!.gpuUtilization = Math.round((g.sum / g.count) * 10) / 10;
     return [...points.values()];
   }
 
   async lastUsed(ref: DeploymentRef): Promise<string | undefined> {
-    const row = await this.knex(TABLE).where(ref).max({ last: 'last_used' }).first();
+    const row = await this.knex(TABLE)
+      .where(ref)
+      .max({ last: 'last_used' })
+      .first();
     return row?.last ? new Date(row.last).toISOString() : undefined;
   }
 }

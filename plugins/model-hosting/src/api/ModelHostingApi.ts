@@ -23,7 +23,10 @@ export interface ModelHostingApi {
   delete(ref: DeploymentRef): Promise<void>;
   getAudit(ref: DeploymentRef, limit?: number): Promise<AuditEntry[]>;
   getHealthHistory(ref: DeploymentRef, limit?: number): Promise<HealthRecord[]>;
-  getUsage(ref: DeploymentRef | undefined, range: UsageRange): Promise<UsageResponse>;
+  getUsage(
+    ref: DeploymentRef | undefined,
+    range: UsageRange,
+  ): Promise<UsageResponse>;
 }
 
 export const modelHostingApiRef = createApiRef<ModelHostingApi>({

@@ -13,7 +13,9 @@ import {
 import { ModelHostingApi, UsageRange } from './ModelHostingApi';
 
 const refPath = ({ cluster, namespace, name }: DeploymentRef) =>
-  `/deployments/${encodeURIComponent(cluster)}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+  `/deployments/${encodeURIComponent(cluster)}/${encodeURIComponent(
+    namespace,
+  )}/${encodeURIComponent(name)}`;
 
 export class ModelHostingClient implements ModelHostingApi {
   constructor(
@@ -49,24 +51,51 @@ export class ModelHostingClient implements ModelHostingApi {
   }
 
   async getAudit(ref: DeploymentRef, limit = 20): Promise<AuditEntry[]> {
-    const q = new URLSearchParams({ cluster: ref.cluster, namespace: ref.namespace, name: ref.name, limit: String(limit) });
-    return (await this.request<{ items: AuditEntry[] }>('GET', `/audit?${q}`)).items;
+    const q = new URLSearchParams({
+      cluster: ref.cluster,
+      namespace: ref.namespace,
+      name: ref.name,
+      limit: String(limit),
+    });
+    return (await this.request<{ items: AuditEntry[] }>('GET', `/audit?${q}`))
+      .items;
   }
 
-  async getHealthHistory(ref: DeploymentRef, limit = 20): Promise<HealthRecord[]> {
-    return (await this.request<{ items: HealthRecord[] }>('GET', `${refPath(ref)}/health?limit=${limit}`)).items;
+  async getHealthHistory(
+    ref: DeploymentRef,
+    limit = 20,
+  ): Promise<HealthRecord[]> {
+    return (
+      await this.request<{ items: HealthRecord[] }>(
+        'GET',
+        `${refPath(ref)}/health?limit=${limit}`,
+      )
+    ).items;
   }
 
-  getUsage(ref: DeploymentRef | undefined, range: UsageRange): Promise<UsageResponse> {
-    const q = new URLSearchParams({ range, ...(ref ? { cluster: ref.cluster, namespace: ref.namespace, name: ref.name } : {}) });
+  getUsage(
+    ref: DeploymentRef | undefined,
+    range: UsageRange,
+  ): Promise<UsageResponse> {
+    const q = new URLSearchParams({
+      range,
+      ...(ref
+        ? { cluster: ref.cluster, namespace: ref.namespace, name: ref.name }
+        : {}),
+    });
     return this.request('GET', `/usage?${q}`);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
     const base = await this.deps.discoveryApi.getBaseUrl('model-hosting');
     const response = await this.deps.fetchApi.fetch(`${base}${path}`, {
       method,
-      headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
+      headers:
+        body === undefined ? undefined : { 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!response.ok) throw await ResponseError.fromResponse(response);

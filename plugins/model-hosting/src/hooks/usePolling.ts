@@ -4,7 +4,12 @@ import { useCallback, useEffect, useRef, useState } from 'react';
  * Loads now and again every intervalMs, keeping the last good value on screen (so filters, sort
  * and scroll survive); after a failure waits twice as long, up to maxIntervalMs.
  */
-export function usePolling<T>(load: () => Promise<T>, deps: unknown[], intervalMs = 5000, maxIntervalMs = 60_000) {
+export function usePolling<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+  intervalMs = 5000,
+  maxIntervalMs = 60_000,
+) {
   const [value, setValue] = useState<T>();
   const [error, setError] = useState<Error>();
   const [loading, setLoading] = useState(true);

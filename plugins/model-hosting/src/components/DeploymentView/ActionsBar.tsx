@@ -16,12 +16,30 @@ import { ConfirmDialog, ScaleDialog, SwitchDialog } from './dialogs';
 type Action = 'scale' | 'switch' | 'restart' | 'delete';
 
 /** A button that is disabled, with the reason in a tooltip, when the permission framework says no. */
-function PermittedButton({ permission, resourceRef, label, what, onClick, color }: {
-  permission: ResourcePermission<'catalog-entity'>; resourceRef: string; label: string; what: string; onClick: () => void; color?: 'secondary';
+function PermittedButton({
+  permission,
+  resourceRef,
+  label,
+  what,
+  onClick,
+  color,
+}: {
+  permission: ResourcePermission<'catalog-entity'>;
+  resourceRef: string;
+  label: string;
+  what: string;
+  onClick: () => void;
+  color?: 'secondary';
 }) {
   const { allowed, loading } = usePermission({ permission, resourceRef });
   const button = (
-    <Button variant="outlined" color={color ?? 'primary'} onClick={onClick} disabled={loading || !allowed} aria-label={label}>
+    <Button
+      variant="outlined"
+      color={color ?? 'primary'}
+      onClick={onClick}
+      disabled={loading || !allowed}
+      aria-label={label}
+    >
       {label}
     </Button>
   );
@@ -29,30 +47,93 @@ function PermittedButton({ permission, resourceRef, label, what, onClick, color 
   // A disabled button gets no hover events: the span carries the tooltip and keeps it focusable.
   return (
     <Tooltip title={`You may not ${what} this model server; its owners may.`}>
-      <span tabIndex={0} aria-label={`${label} (not allowed: only owners may ${what})`}>{button}</span>
+      <span
+        tabIndex={0}
+        aria-label={`${label} (not allowed: only owners may ${what})`}
+      >
+        {button}
+      </span>
     </Tooltip>
   );
 }
 
-export function ActionsBar({ summary, onChanged, onDeleted }: { summary: DeploymentSummary; onChanged: () => void; onDeleted?: () => void }) {
+export function ActionsBar({
+  summary,
+  onChanged,
+  onDeleted,
+}: {
+  summary: DeploymentSummary;
+  onChanged: () => void;
+  onDeleted?: () => void;
+}) {
   const api = useApi(modelHostingApiRef);
   const [open, setOpen] = useState<Action>();
   const close = () => setOpen(undefined);
-  const ref = { cluster: summary.cluster, namespace: summary.namespace, name: summary.name };
+  const ref = {
+    cluster: summary.cluster,
+    namespace: summary.namespace,
+    name: summary.name,
+  };
   const done = (fn: () => Promise<void>) => async () => {
     await fn();
     onChanged();
   };
   return (
     <Box display="flex" style={{ gap: 8 }} role="toolbar" aria-label="Actions">
-      <PermittedButton permission={modelDeploymentScalePermission} resourceRef={summary.entityRef} label="Scale" what="scale" onClick={() => setOpen('scale')} />
-      <PermittedButton permission={modelDeploymentSwitchPermission} resourceRef={summary.entityRef} label="Switch model" what="switch the model of" onClick={() => setOpen('switch')} />
-      <PermittedButton permission={modelDeploymentRestartPermission} resourceRef={summary.entityRef} label="Restart" what="restart" onClick={() => setOpen('restart')} />
-      <PermittedButton permission={modelDeploymentDeletePermission} resourceRef={summary.entityRef} label="Delete" what="delete" color="secondary" onClick={() => setOpen('delete')} />
-      {open === 'scale' && <ScaleDialog open summary={summary} onClose={close} onScale={n => done(() => api.scale(ref, n))()} />}
-      {open === 'switch' && <SwitchDialog open summary={summary} onClose={close} onSwitch={r => done(() => api.switchModel(ref, r))()} />}
+      <PermittedButton
+        permission={modelDeploymentScalePermission}
+        resourceRef={summary.entityRef}
+        label="Scale"
+        what="scale"
+        onClick={() => setOpen('scale')}
+      />
+      <PermittedButton
+        permission={modelDeploymentSwitchPermission}
+        resourceRef={summary.entityRef}
+        label="Switch model"
+        what="switch the model of"
+        onClick={() => setOpen('switch')}
+      />
+      <PermittedButton
+        permission={modelDeploymentRestartPermission}
+        resourceRef={summary.entityRef}
+        label="Restart"
+        what="restart"
+        onClick={() => setOpen('restart')}
+      />
+      <PermittedButton
+        permission={modelDeploymentDeletePermission}
+        resourceRef={summary.entityRef}
+        label="Delete"
+        what="delete"
+        color="secondary"
+        onClick={() => setOpen('delete')}
+      />
+      {open === 'scale' && (
+        <ScaleDialog
+          open
+          summary={summary}
+          onClose={close}
+          onScale={n => done(() => api.scale(ref, n))()}
+        />
+      )}
+      {open === 'switch' && (
+        <SwitchDialog
+          open
+          summary={summary}
+          onClose={close}
+          onSwitch={r => done(() => api.switchModel(ref, r))()}
+        />
+      )}
       {open === 'restart' && (
-        <ConfirmDialog open title={`Restart ${summary.name}?`} text="Every pod is replaced; the model reloads." submitLabel="Restart" onClose={close} onConfirm={done(() => api.restart(ref))} />
+        <ConfirmDialog
+          open
+          title={`Restart ${summary.name}?`}
+          text="Every pod is replaced; the model reloads."
+          submitLabel="Restart"
+          onClose={close}
+          onConfirm={done(() => api.restart(ref))}
+        />
       )}
       {open === 'delete' && (
         <ConfirmDialog

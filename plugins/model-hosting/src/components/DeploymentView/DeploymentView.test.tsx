@@ -1,7 +1,12 @@
 import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
-import { mockApis, registerMswTestHooks, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import {
+  mockApis,
+  registerMswTestHooks,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
@@ -14,9 +19,23 @@ const server = setupServer();
 registerMswTestHooks(server);
 beforeEach(() =>
   server.use(
-    http.get('http://backend.test/api/model-hosting/usage', () => HttpResponse.json({ from: '', to: '', stepSeconds: 3600, series: [] })),
-    http.get('http://backend.test/api/model-hosting/deployments/gpu-east/ml-serving/vllm-instruct/health', () =>
-      HttpResponse.json({ items: [{ checkedAt: '2026-11-24T12:00:00Z', healthy: false, message: 'GET /v1/models answered 500', latencyMs: 12, recovered: true }] }),
+    http.get('http://backend.test/api/model-hosting/usage', () =>
+      HttpResponse.json({ from: '', to: '', stepSeconds: 3600, series: [] }),
+    ),
+    http.get(
+      'http://backend.test/api/model-hosting/deployments/gpu-east/ml-serving/vllm-instruct/health',
+      () =>
+        HttpResponse.json({
+          items: [
+            {
+              checkedAt: '2026-11-24T12:00:00Z',
+              healthy: false,
+              message: 'GET /v1/models answered 500',
+              latencyMs: 12,
+              recovered: true,
+            },
+          ],
+        }),
     ),
   ),
 );
@@ -26,11 +45,24 @@ const client = new ModelHostingClient({
   discoveryApi: { getBaseUrl: async () => base },
   fetchApi: { fetch: (...args: Parameters<typeof fetch>) => fetch(...args) },
 });
-const ref = { cluster: 'gpu-east', namespace: 'ml-serving', name: 'vllm-instruct' };
+const ref = {
+  cluster: 'gpu-east',
+  namespace: 'ml-serving',
+  name: 'vllm-instruct',
+};
 
-const render = (result: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW) =>
+const render = (
+  result: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
+) =>
   renderInTestApp(
-    <TestApiProvider apis={[[modelHostingApiRef, client], [permissionApiRef, mockApis.permission({ authorize: result })], [discoveryApiRef, {}], [fetchApiRef, {}]]}>
+    <TestApiProvider
+      apis={[
+        [modelHostingApiRef, client],
+        [permissionApiRef, mockApis.permission({ authorize: result })],
+        [discoveryApiRef, {}],
+        [fetchApiRef, {}],
+      ]}
+    >
       <DeploymentView deploymentRef={ref} />
     </TestApiProvider>,
   );
@@ -40,33 +72,83 @@ describe('DeploymentView', () => {
     server.use(http.get(one, () => HttpResponse.json(detail())));
     await render();
     expect(await screen.findByText('1 ready of 2')).toBeInTheDocument();
-    expect(screen.getByText('model-a → meta-llama/Llama-3.1-8B-Instruct in 42.5 s (recreate)')).toBeInTheDocument();
-    expect(screen.getByText(/Scheduled: 0\/6 nodes are available: 2 Insufficient nvidia.com\/gpu./)).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'model-a → meta-llama/Llama-3.1-8B-Instruct in 42.5 s (recreate)',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /Scheduled: 0\/6 nodes are available: 2 Insufficient nvidia.com\/gpu./,
+      ),
+    ).toBeInTheDocument();
     const pods = within(screen.getByRole('table', { name: 'Pods' }));
     expect(pods.getByText('a100-0')).toBeInTheDocument();
     expect(pods.getByText('not scheduled')).toBeInTheDocument();
-    expect(within(screen.getByRole('table', { name: 'Events' })).getByText('SwitchCompleted')).toBeInTheDocument();
-    expect(await screen.findByText('GET /v1/models answered 500 — pods restarted')).toBeInTheDocument();
-    expect(screen.getByText('No usage recorded in this range yet')).toBeInTheDocument();
+    expect(
+      within(screen.getByRole('table', { name: 'Events' })).getByText(
+        'SwitchCompleted',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      await screen.findByText('GET /v1/models answered 500 — pods restarted'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('No usage recorded in this range yet'),
+    ).toBeInTheDocument();
   });
 
   it('says what the built-in autoscaler goes by, and that a request wakes a deployment at zero', async () => {
-    server.use(http.get(one, () => HttpResponse.json(detail(d => {
-      d.summary.phase = 'ScaledToZero';
-      d.resource.spec.autoscaling = { enabled: true, minReplicas: 0, maxReplicas: 2, metrics: [{ type: 'requestsInFlight', target: 8 }], scaleToZeroAfterSeconds: 600 };
-    }))));
+    server.use(
+      http.get(one, () =>
+        HttpResponse.json(
+          detail(d => {
+            d.summary.phase = 'ScaledToZero';
+            d.resource.spec.autoscaling = {
+              enabled: true,
+              minReplicas: 0,
+              maxReplicas: 2,
+              metrics: [{ type: 'requestsInFlight', target: 8 }],
+              scaleToZeroAfterSeconds: 600,
+            };
+          }),
+        ),
+      ),
+    );
     await render();
-    expect(await screen.findByText('built-in, 0–2 replicas on requestsInFlight 8 per replica; to zero after 600 s idle, woken by the next request through the gateway')).toBeInTheDocument();
+    expect(
+      await screen.findByText(
+        'built-in, 0–2 replicas on requestsInFlight 8 per replica; to zero after 600 s idle, woken by the next request through the gateway',
+      ),
+    ).toBeInTheDocument();
   });
 
   it('shows the progress of a running switch', async () => {
-    server.use(http.get(one, () => HttpResponse.json(detail(d => {
-      d.summary.phase = 'Switching';
-      d.resource.status!.switch = { from: 'model-a', to: 'model-b', strategy: 'recreate', step: 'ScalingDown', startedAt: '2026-11-24T12:00:00Z' };
-    }))));
+    server.use(
+      http.get(one, () =>
+        HttpResponse.json(
+          detail(d => {
+            d.summary.phase = 'Switching';
+            d.resource.status!.switch = {
+              from: 'model-a',
+              to: 'model-b',
+              strategy: 'recreate',
+              step: 'ScalingDown',
+              startedAt: '2026-11-24T12:00:00Z',
+            };
+          }),
+        ),
+      ),
+    );
     await render();
-    expect(await screen.findByText('Switching from model-a to model-b (recreate): freeing the GPUs…')).toBeInTheDocument();
-    expect(screen.getByRole('progressbar', { name: 'Switch in progress' })).toBeInTheDocument();
+    expect(
+      await screen.findByText(
+        'Switching from model-a to model-b (recreate): freeing the GPUs…',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('progressbar', { name: 'Switch in progress' }),
+    ).toBeInTheDocument();
   });
 
   it('checks a scale before sending it, then sends it', async () => {
@@ -85,56 +167,94 @@ describe('DeploymentView', () => {
     await userEvent.clear(input);
     await userEvent.type(input, '7');
     await userEvent.click(dialog.getByRole('button', { name: 'Scale' }));
-    expect(await dialog.findByRole('alert')).toHaveTextContent('Autoscaling keeps this deployment between 1 and 3 replicas.');
+    expect(await dialog.findByRole('alert')).toHaveTextContent(
+      'Autoscaling keeps this deployment between 1 and 3 replicas.',
+    );
     expect(sent).toEqual([]);
     await userEvent.clear(input);
     await userEvent.type(input, '3');
     await userEvent.click(dialog.getByRole('button', { name: 'Scale' }));
     await waitFor(() => expect(sent).toEqual([{ replicas: 3 }]));
-    await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+    await waitFor(() =>
+      expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
+    );
   });
 
   it("shows the backend's refusal in the dialog", async () => {
     server.use(
       http.get(one, () => HttpResponse.json(detail())),
-      http.post(`${one}/switch`, () => HttpResponse.json(
-        { error: { name: 'InputError', message: 'vllm-instruct already serves x' }, request: { method: 'POST', url: '/switch' }, response: { statusCode: 400 } },
-        { status: 400 },
-      )),
+      http.post(`${one}/switch`, () =>
+        HttpResponse.json(
+          {
+            error: {
+              name: 'InputError',
+              message: 'vllm-instruct already serves x',
+            },
+            request: { method: 'POST', url: '/switch' },
+            response: { statusCode: 400 },
+          },
+          { status: 400 },
+        ),
+      ),
     );
     await render();
-    await userEvent.click(await screen.findByRole('button', { name: 'Switch model' }));
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Switch model' }),
+    );
     const dialog = within(await screen.findByRole('dialog'));
-    await userEvent.type(dialog.getByLabelText('Model'), 'Qwen/Qwen2.5-7B-Instruct');
+    await userEvent.type(
+      dialog.getByLabelText('Model'),
+      'Qwen/Qwen2.5-7B-Instruct',
+    );
     await userEvent.click(dialog.getByRole('button', { name: 'Switch' }));
-    expect(await dialog.findByRole('alert')).toHaveTextContent('vllm-instruct already serves x');
+    expect(await dialog.findByRole('alert')).toHaveTextContent(
+      'vllm-instruct already serves x',
+    );
   });
 
   it('asks for the name before deleting', async () => {
     let deleted = false;
-    server.use(http.get(one, () => HttpResponse.json(detail())), http.delete(one, () => {
-      deleted = true;
-      return HttpResponse.json({ deleted: true });
-    }));
+    server.use(
+      http.get(one, () => HttpResponse.json(detail())),
+      http.delete(one, () => {
+        deleted = true;
+        return HttpResponse.json({ deleted: true });
+      }),
+    );
     await render();
-    await userEvent.click(await screen.findByRole('button', { name: 'Delete' }));
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Delete' }),
+    );
     const dialog = within(await screen.findByRole('dialog'));
     await userEvent.click(dialog.getByRole('button', { name: 'Delete' }));
-    expect(await dialog.findByRole('alert')).toHaveTextContent('Type vllm-instruct to confirm.');
+    expect(await dialog.findByRole('alert')).toHaveTextContent(
+      'Type vllm-instruct to confirm.',
+    );
     expect(deleted).toBe(false);
-    await userEvent.type(dialog.getByLabelText('Confirmation'), 'vllm-instruct');
+    await userEvent.type(
+      dialog.getByLabelText('Confirmation'),
+      'vllm-instruct',
+    );
     await userEvent.click(dialog.getByRole('button', { name: 'Delete' }));
     await waitFor(() => expect(deleted).toBe(true));
   });
 
   it('disables the actions, with the reason, when the permission is denied', async () => {
     // Another entity: usePermission caches decisions per resource across renders.
-    server.use(http.get(one, () => HttpResponse.json(detail(d => (d.summary.entityRef = 'component:default/not-ours')))));
+    server.use(
+      http.get(one, () =>
+        HttpResponse.json(
+          detail(d => (d.summary.entityRef = 'component:default/not-ours')),
+        ),
+      ),
+    );
     await render(AuthorizeResult.DENY);
     await screen.findByText('1 ready of 2');
     for (const name of ['Scale', 'Switch model', 'Restart', 'Delete']) {
       expect(await screen.findByRole('button', { name })).toBeDisabled();
     }
-    expect(screen.getByLabelText('Scale (not allowed: only owners may scale)')).toBeInTheDocument();
+    expect(
+      screen.getByLabelText('Scale (not allowed: only owners may scale)'),
+    ).toBeInTheDocument();
   });
 });

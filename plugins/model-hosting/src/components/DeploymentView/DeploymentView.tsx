@@ -14,7 +14,15 @@ import { StatusCard } from './StatusCard';
  * Live state of one ModelDeployment and its actions; shared by the plugin's own page and the
  * catalog entity tab.
  */
-export function DeploymentView({ deploymentRef, catalogLink, onDeleted }: { deploymentRef: DeploymentRef; catalogLink?: string; onDeleted?: () => void }) {
+export function DeploymentView({
+  deploymentRef,
+  catalogLink,
+  onDeleted,
+}: {
+  deploymentRef: DeploymentRef;
+  catalogLink?: string;
+  onDeleted?: () => void;
+}) {
   const api = useApi(modelHostingApiRef);
   const { value, error, loading, refresh } = usePolling(
     () => api.getDeployment(deploymentRef),
@@ -28,13 +36,22 @@ export function DeploymentView({ deploymentRef, catalogLink, onDeleted }: { depl
     <Grid container spacing={3}>
       {error && (
         <Grid item xs={12}>
-          <ResponseErrorPanel error={error} title="Could not refresh; showing the last known state" />
+          <ResponseErrorPanel
+            error={error}
+            title="Could not refresh; showing the last known state"
+          />
         </Grid>
       )}
       <Grid item xs={12} md={6}>
         <StatusCard
           detail={value}
-          action={<ActionsBar summary={value.summary} onChanged={refresh} onDeleted={onDeleted} />}
+          action={
+            <ActionsBar
+              summary={value.summary}
+              onChanged={refresh}
+              onDeleted={onDeleted}
+            />
+          }
         />
         {catalogLink && <Link to={catalogLink}>Open in the catalog</Link>}
       </Grid>

@@ -1,11 +1,23 @@
 import { InfoCard } from '@backstage/core-components';
-import { EventInfo, PodInfo } from '@internal/backstage-plugin-model-hosting-common';
-import { Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@material-ui/core';
+import {
+  EventInfo,
+  PodInfo,
+} from '@internal/backstage-plugin-model-hosting-common';
+import {
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  Typography,
+} from '@material-ui/core';
 
 export const PodsTable = ({ pods }: { pods: PodInfo[] }) => (
   <InfoCard title={`Pods (${pods.length})`}>
     {pods.length === 0 ? (
-      <Typography>No pods: the deployment is scaled to zero or not yet reconciled.</Typography>
+      <Typography>
+        No pods: the deployment is scaled to zero or not yet reconciled.
+      </Typography>
     ) : (
       <Table size="small" aria-label="Pods">
         <TableHead>
@@ -27,7 +39,15 @@ export const PodsTable = ({ pods }: { pods: PodInfo[] }) => (
               <TableCell>{p.gpuProduct ?? '—'}</TableCell>
               <TableCell>
                 {p.phase}
-                {p.reason && <Typography variant="caption" display="block" color="textSecondary">{p.reason}</Typography>}
+                {p.reason && (
+                  <Typography
+                    variant="caption"
+                    display="block"
+                    color="textSecondary"
+                  >
+                    {p.reason}
+                  </Typography>
+                )}
               </TableCell>
               <TableCell>{p.ready ? 'yes' : 'no'}</TableCell>
               <TableCell>{p.restarts}</TableCell>
@@ -58,7 +78,11 @@ export const EventsTable = ({ events }: { events: EventInfo[] }) => (
         <TableBody>
           {events.slice(0, 20).map((e, i) => (
             <TableRow key={`${e.lastTimestamp}-${e.reason}-${i}`}>
-              <TableCell>{e.lastTimestamp ? new Date(e.lastTimestamp).toLocaleTimeString() : '—'}</TableCell>
+              <TableCell>
+                {e.lastTimestamp
+                  ? new Date(e.lastTimestamp).toLocaleTimeString()
+                  : '—'}
+              </TableCell>
               <TableCell>{e.type}</TableCell>
               <TableCell>{e.reason}</TableCell>
               <TableCell>{e.object}</TableCell>

@@ -3,21 +3,37 @@ import { DeploymentDetail } from '@internal/backstage-plugin-model-hosting-commo
 import { Box, Chip, LinearProgress, Typography } from '@material-ui/core';
 import { gpuText, PhaseStatus } from '../FleetPage/FleetTable';
 
-const switchStep = { ScalingDown: 'freeing the GPUs', Starting: 'starting the new model' } as const;
+const switchStep = {
+  ScalingDown: 'freeing the GPUs',
+  Starting: 'starting the new model',
+} as const;
 
-type Autoscaling = NonNullable<DeploymentDetail['resource']['spec']['autoscaling']>;
+type Autoscaling = NonNullable<
+  DeploymentDetail['resource']['spec']['autoscaling']
+>;
 
 /** What the built-in autoscaler goes by, and whether a request wakes the deployment from zero. */
 function builtInText(a: Autoscaling) {
-  const metrics = (a.metrics ?? []).map(m => `${m.type} ${m.target} per replica`).join(', ');
-  const toZero = a.minReplicas === 0 && a.scaleToZeroAfterSeconds !== undefined
-    ? `; to zero after ${a.scaleToZeroAfterSeconds} s idle, woken by the next request through the gateway`
-    : '';
-  return `built-in, ${a.minReplicas ?? 1}–${a.maxReplicas} replicas on ${metrics}${toZero}`;
+  const metrics = (a.metrics ?? [])
+    .map(m => `${m.type} ${m.target} per replica`)
+    .join(', ');
+  const toZero =
+    a.minReplicas === 0 && a.scaleToZeroAfterSeconds !== undefined
+      ? `; to zero after ${a.scaleToZeroAfterSeconds} s idle, woken by the next request through the gateway`
+      : '';
+  return `built-in, ${a.minReplicas ?? 1}–${
+    a.maxReplicas
+  } replicas on ${metrics}${toZero}`;
 }
 
 /** Phase, model, replicas, conditions, autoscaler and the last switch of one deployment. */
-export function StatusCard({ detail, action }: { detail: DeploymentDetail; action?: React.ReactNode }) {
+export function StatusCard({
+  detail,
+  action,
+}: {
+  detail: DeploymentDetail;
+  action?: React.ReactNode;
+}) {
   const { summary, resource, hpa } = detail;
   const status = resource.status ?? {};
   const sw = status.switch;
@@ -25,7 +41,9 @@ export function StatusCard({ detail, action }: { detail: DeploymentDetail; actio
   const metadata: Record<string, any> = {
     phase: <PhaseStatus phase={summary.phase} />,
     'active model': summary.activeModel ?? '—',
-    ...(summary.model !== summary.activeModel ? { 'requested model': summary.model } : {}),
+    ...(summary.model !== summary.activeModel
+      ? { 'requested model': summary.model }
+      : {}),
     engine: summary.engine,
     replicas: `${summary.readyReplicas} ready of ${summary.replicas}`,
     accelerators: gpuText(summary),
@@ -33,31 +51,44 @@ export function StatusCard({ detail, action }: { detail: DeploymentDetail; actio
     owner: summary.owner,
     endpoint: status.endpoint ?? '—',
     autoscaler: hpa
-      ? `HPA ${hpa.minReplicas ?? 1}–${hpa.maxReplicas} replicas, ${hpa.metrics.map(m => `${m.name} ${m.current ?? '?'}%/${m.target}%`).join(', ')}`
+      ? `HPA ${hpa.minReplicas ?? 1}–${hpa.maxReplicas} replicas, ${hpa.metrics
+          .map(m => `${m.name} ${m.current ?? '?'}%/${m.target}%`)
+          .join(', ')}`
       : resource.spec.autoscaling?.enabled
-        ? builtInText(resource.spec.autoscaling)
-        : 'off',
-    'last switch': last ? `${last.from} → ${last.to} in ${last.seconds} s (${last.strategy})` : '—',
+      ? builtInText(resource.spec.autoscaling)
+      : 'off',
+    'last switch': last
+      ? `${last.from} → ${last.to} in ${last.seconds} s (${last.strategy})`
+      : '—',
   };
   return (
     <InfoCard title="Status" action={action}>
       {sw && (
         <Box mb={2} role="status" aria-live="polite">
           <Typography variant="body2">
-            Switching from {sw.from} to {sw.to} ({sw.strategy}){sw.step ? `: ${switchStep[sw.step]}` : ''}…
+            Switching from {sw.from} to {sw.to} ({sw.strategy})
+            {sw.step ? `: ${switchStep[sw.step]}` : ''}…
           </Typography>
           <LinearProgress aria-label="Switch in progress" />
         </Box>
       )}
       <StructuredMetadataTable metadata={metadata} />
-      <Box mt={2} display="flex" flexWrap="wrap" style={{ gap: 8 }} aria-label="Conditions">
+      <Box
+        mt={2}
+        display="flex"
+        flexWrap="wrap"
+        style={{ gap: 8 }}
+        aria-label="Conditions"
+      >
         {(status.conditions ?? []).map(c => (
           <Chip
             key={c.type}
             size="small"
             color={c.status === 'True' ? 'primary' : 'default'}
             variant={c.status === 'True' ? 'default' : 'outlined'}
-            label={`${c.type}: ${c.status === 'True' ? 'yes' : c.reason ?? 'no'}`}
+            label={`${c.type}: ${
+              c.status === 'True' ? 'yes' : c.reason ?? 'no'
+            }`}
             title={c.message}
           />
         ))}
@@ -65,7 +96,12 @@ export function StatusCard({ detail, action }: { detail: DeploymentDetail; actio
       {(status.conditions ?? [])
         .filter(c => c.status === 'False' && c.message && c.type !== 'Ready')
         .map(c => (
-          <Typography key={c.type} variant="body2" color="error" style={{ marginTop: 8 }}>
+          <Typography
+            key={c.type}
+            variant="body2"
+            color="error"
+            style={{ marginTop: 8 }}
+          >
             {c.type}: {c.message}
           </Typography>
         ))}

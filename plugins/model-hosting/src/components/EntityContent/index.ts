@@ -1,1 +1,6 @@
-export { ModelServerEntityContent, ModelServerStatusCard, isModelServer, deploymentRefOf } from './ModelServerEntityContent';
+export {
+  ModelServerEntityContent,
+  ModelServerStatusCard,
+  isModelServer,
+  deploymentRefOf,
+} from './ModelServerEntityContent';

@@ -1,5 +1,9 @@
 import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
-import { registerMswTestHooks, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import {
+  registerMswTestHooks,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
 import { screen, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
@@ -11,10 +15,16 @@ import { entityRouteRef } from '@backstage/plugin-catalog-react';
 
 const server = setupServer();
 registerMswTestHooks(server);
-beforeEach(() => server.use(
-  http.get('http://backend.test/api/model-hosting/capacity', () => HttpResponse.json(capacity)),
-  http.get('http://backend.test/api/model-hosting/usage', () => HttpResponse.json({ from: '', to: '', stepSeconds: 3600, series: [] })),
-));
+beforeEach(() =>
+  server.use(
+    http.get('http://backend.test/api/model-hosting/capacity', () =>
+      HttpResponse.json(capacity),
+    ),
+    http.get('http://backend.test/api/model-hosting/usage', () =>
+      HttpResponse.json({ from: '', to: '', stepSeconds: 3600, series: [] }),
+    ),
+  ),
+);
 
 const base = 'http://backend.test/api/model-hosting';
 const client = new ModelHostingClient({
@@ -24,7 +34,13 @@ const client = new ModelHostingClient({
 
 const renderPage = () =>
   renderInTestApp(
-    <TestApiProvider apis={[[modelHostingApiRef, client], [discoveryApiRef, {}], [fetchApiRef, {}]]}>
+    <TestApiProvider
+      apis={[
+        [modelHostingApiRef, client],
+        [discoveryApiRef, {}],
+        [fetchApiRef, {}],
+      ]}
+    >
       <FleetPage />
     </TestApiProvider>,
     { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
@@ -35,53 +51,89 @@ describe('FleetPage', () => {
     server.use(http.get(`${base}/deployments`, () => HttpResponse.json(fleet)));
     await renderPage();
     expect(await screen.findByText('vllm-instruct')).toBeInTheDocument();
-    expect(screen.getByText('meta-llama/Llama-3.1-8B-Instruct')).toBeInTheDocument();
+    expect(
+      screen.getByText('meta-llama/Llama-3.1-8B-Instruct'),
+    ).toBeInTheDocument();
     expect(screen.getByText('1 × NVIDIA-A100-SXM4-80GB')).toBeInTheDocument();
     expect(screen.getByText('1 / 2')).toBeInTheDocument();
     expect(screen.getByText('CPU only')).toBeInTheDocument();
     expect(screen.getByText('Not reconciled')).toBeInTheDocument();
-    expect(screen.getByText(/Cluster gpu-west is unreachable/)).toBeInTheDocument();
+    expect(
+      screen.getByText(/Cluster gpu-west is unreachable/),
+    ).toBeInTheDocument();
     expect(screen.getByText(/connect ECONNREFUSED/)).toBeInTheDocument();
   });
 
   it('explains an empty fleet', async () => {
-    server.use(http.get(`${base}/deployments`, () => HttpResponse.json({ items: [], clusters: [{ name: 'a', reachable: true }] })));
+    server.use(
+      http.get(`${base}/deployments`, () =>
+        HttpResponse.json({
+          items: [],
+          clusters: [{ name: 'a', reachable: true }],
+        }),
+      ),
+    );
     await renderPage();
     expect(await screen.findByText('No model servers yet')).toBeInTheDocument();
   });
 
   it('explains a missing cluster configuration', async () => {
-    server.use(http.get(`${base}/deployments`, () => HttpResponse.json({ items: [], clusters: [] })));
+    server.use(
+      http.get(`${base}/deployments`, () =>
+        HttpResponse.json({ items: [], clusters: [] }),
+      ),
+    );
     await renderPage();
-    expect(await screen.findByText('No clusters configured')).toBeInTheDocument();
+    expect(
+      await screen.findByText('No clusters configured'),
+    ).toBeInTheDocument();
   });
 
   it('shows the backend error when the request fails', async () => {
     server.use(
       http.get(`${base}/deployments`, () =>
-        HttpResponse.json({ error: { name: 'Error', message: 'boom from backend' }, response: { statusCode: 500 } }, { status: 500 }),
+        HttpResponse.json(
+          {
+            error: { name: 'Error', message: 'boom from backend' },
+            response: { statusCode: 500 },
+          },
+          { status: 500 },
+        ),
       ),
     );
     await renderPage();
-    expect((await screen.findAllByText(/boom from backend/))[0]).toBeInTheDocument();
+    expect(
+      (await screen.findAllByText(/boom from backend/))[0],
+    ).toBeInTheDocument();
   });
 
   it('filters by engine, and keeps the filter when the data refreshes', async () => {
     let calls = 0;
-    server.use(http.get(`${base}/deployments`, () => {
-      calls++;
-      return HttpResponse.json(fleet);
-    }));
+    server.use(
+      http.get(`${base}/deployments`, () => {
+        calls++;
+        return HttpResponse.json(fleet);
+      }),
+    );
     await renderPage();
     expect(await screen.findByText('vllm-instruct')).toBeInTheDocument();
-    await userEvent.click(within(screen.getByRole('group', { name: 'Filters' })).getByRole('button', { name: /Engine/ }));
+    await userEvent.click(
+      within(screen.getByRole('group', { name: 'Filters' })).getByRole(
+        'button',
+        { name: /Engine/ },
+      ),
+    );
     await userEvent.click(await screen.findByRole('option', { name: 'http' }));
     expect(await screen.findByText('Model servers (1)')).toBeInTheDocument();
     expect(screen.queryByText('vllm-instruct')).not.toBeInTheDocument();
     const before = calls;
-    await waitFor(() => expect(calls).toBeGreaterThan(before), { timeout: 8000 });
+    await waitFor(() => expect(calls).toBeGreaterThan(before), {
+      timeout: 8000,
+    });
     expect(screen.getByText('Model servers (1)')).toBeInTheDocument();
-    expect(screen.getByRole('link', { name: 'iris-classifier' })).toBeInTheDocument();
+    expect(
+      screen.getByRole('link', { name: 'iris-classifier' }),
+    ).toBeInTheDocument();
   }, 15_000);
 
   it('shows GPUs per node, who holds them, MIG and time-sliced distinctly, and pods waiting for GPUs', async () => {
@@ -92,10 +144,20 @@ describe('FleetPage', () => {
     expect(screen.getByText('gpu: 8 of 8 requested')).toBeInTheDocument();
     expect(screen.getByText('Time-sliced')).toBeInTheDocument();
     expect(screen.getByText('MIG')).toBeInTheDocument();
-    expect(screen.getAllByText('mig-1g.10gb: 1 of 7 requested')).toHaveLength(2); // cluster total and its node
-    expect(screen.getByText(/ml-serving\/vllm-instruct: 8 × gpu/)).toBeInTheDocument();
-    expect(screen.getByText(/team-x\/other \(not managed\)/)).toBeInTheDocument();
+    expect(screen.getAllByText('mig-1g.10gb: 1 of 7 requested')).toHaveLength(
+      2,
+    ); // cluster total and its node
+    expect(
+      screen.getByText(/ml-serving\/vllm-instruct: 8 × gpu/),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/team-x\/other \(not managed\)/),
+    ).toBeInTheDocument();
     expect(screen.getByText(/1 pod\(s\) waiting for GPUs/)).toBeInTheDocument();
-    expect(screen.getByText(/wants 8 × gpu: 0\/6 nodes are available: 2 Insufficient nvidia.com\/gpu./)).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /wants 8 × gpu: 0\/6 nodes are available: 2 Insufficient nvidia.com\/gpu./,
+      ),
+    ).toBeInTheDocument();
   });
 });

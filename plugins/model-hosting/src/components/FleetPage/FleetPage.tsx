@@ -32,42 +32,90 @@ function FleetOverview() {
   const value = fleet.value;
   return (
     <Page themeId="tool">
-      <Header title="Model Hosting" subtitle="Model servers and GPUs on your Kubernetes clusters" />
+      <Header
+        title="Model Hosting"
+        subtitle="Model servers and GPUs on your Kubernetes clusters"
+      />
       <Content>
         <ContentHeader title="Fleet">
-          <SupportButton>Every ModelDeployment on every configured cluster, with its engine, model, phase and GPUs, and the GPUs of each cluster.</SupportButton>
+          <SupportButton>
+            Every ModelDeployment on every configured cluster, with its engine,
+            model, phase and GPUs, and the GPUs of each cluster.
+          </SupportButton>
         </ContentHeader>
-        <Tabs value={tab} onChange={(_e, v) => setTab(v)} aria-label="Fleet views" indicatorColor="primary">
-          <Tab label="Model servers" id="fleet-tab-0" aria-controls="fleet-panel-0" />
+        <Tabs
+          value={tab}
+          onChange={(_e, v) => setTab(v)}
+          aria-label="Fleet views"
+          indicatorColor="primary"
+        >
+          <Tab
+            label="Model servers"
+            id="fleet-tab-0"
+            aria-controls="fleet-panel-0"
+          />
           <Tab label="GPUs" id="fleet-tab-1" aria-controls="fleet-panel-1" />
           <Tab label="Usage" id="fleet-tab-2" aria-controls="fleet-panel-2" />
         </Tabs>
-        <Box mt={2} role="tabpanel" id={`fleet-panel-${tab}`} aria-labelledby={`fleet-tab-${tab}`}>
+        <Box
+          mt={2}
+          role="tabpanel"
+          id={`fleet-panel-${tab}`}
+          aria-labelledby={`fleet-tab-${tab}`}
+        >
           {fleet.error && (
-            <ResponseErrorPanel error={fleet.error} title={value ? 'Could not refresh; showing the last known state' : undefined} />
+            <ResponseErrorPanel
+              error={fleet.error}
+              title={
+                value
+                  ? 'Could not refresh; showing the last known state'
+                  : undefined
+              }
+            />
           )}
           {value?.clusters
             .filter(c => !c.reachable)
             .map(c => (
-              <WarningPanel key={c.name} severity="error" title={`Cluster ${c.name} is unreachable`} message={c.error} />
+              <WarningPanel
+                key={c.name}
+                severity="error"
+                title={`Cluster ${c.name} is unreachable`}
+                message={c.error}
+              />
             ))}
           {tab === 0 && (
             <>
               {fleet.loading && !value && <Progress />}
               {value && value.clusters.length === 0 && (
-                <EmptyState missing="info" title="No clusters configured" description="Add a cluster under kubernetes.clusterLocatorMethods or modelHosting.clusters in app-config.yaml." />
+                <EmptyState
+                  missing="info"
+                  title="No clusters configured"
+                  description="Add a cluster under kubernetes.clusterLocatorMethods or modelHosting.clusters in app-config.yaml."
+                />
               )}
-              {value && value.clusters.length > 0 && value.items.length === 0 && (
-                <EmptyState missing="data" title="No model servers yet" description="Create one with a software template, or apply a ModelDeployment (see k8s/examples)." />
+              {value &&
+                value.clusters.length > 0 &&
+                value.items.length === 0 && (
+                  <EmptyState
+                    missing="data"
+                    title="No model servers yet"
+                    description="Create one with a software template, or apply a ModelDeployment (see k8s/examples)."
+                  />
+                )}
+              {value && value.items.length > 0 && (
+                <FleetTable items={value.items} />
               )}
-              {value && value.items.length > 0 && <FleetTable items={value.items} />}
             </>
           )}
           {tab === 1 && (
             <>
               {capacity.loading && !capacity.value && <Progress />}
-              {capacity.error && !capacity.value && <ResponseErrorPanel error={capacity.error} />}
-              {capacity.value && <GpuCapacity clusters={capacity.value.clusters} />}
+              {capacity.error && !capacity.value && (
+                <ResponseErrorPanel error={capacity.error} />
+              )}
+              {capacity.value && (
+                <GpuCapacity clusters={capacity.value.clusters} />
+              )}
             </>
           )}
           {tab === 2 && <UsageCharts />}
@@ -82,15 +130,27 @@ function DeploymentPage() {
   const navigate = useNavigate();
   const entityRoute = useRouteRef(entityRouteRef);
   const fleetPath = useRouteRef(rootRouteRef)();
-  const catalogLink = entityRoute({ kind: 'component', namespace: 'default', name: deploymentEntityName({ cluster, namespace, name }) });
+  const catalogLink = entityRoute({
+    kind: 'component',
+    namespace: 'default',
+    name: deploymentEntityName({ cluster, namespace, name }),
+  });
   return (
     <Page themeId="tool">
-      <Header title={name} subtitle={`${cluster} / ${namespace}`} type="Model server" />
+      <Header
+        title={name}
+        subtitle={`${cluster} / ${namespace}`}
+        type="Model server"
+      />
       <Content>
         <Box mb={2}>
           <Link to={fleetPath}>← All model servers</Link>
         </Box>
-        <DeploymentView deploymentRef={{ cluster, namespace, name }} catalogLink={catalogLink} onDeleted={() => navigate(fleetPath)} />
+        <DeploymentView
+          deploymentRef={{ cluster, namespace, name }}
+          catalogLink={catalogLink}
+          onDeleted={() => navigate(fleetPath)}
+        />
       </Content>
     </Page>
   );
@@ -100,6 +160,9 @@ function DeploymentPage() {
 export const FleetPage = () => (
   <Routes>
     <Route path="/" element={<FleetOverview />} />
-    <Route path="/deployments/:cluster/:namespace/:name" element={<DeploymentPage />} />
+    <Route
+      path="/deployments/:cluster/:namespace/:name"
+      element={<DeploymentPage />}
+    />
   </Routes>
 );

@@ -1,9 +1,27 @@
-import { Link, StatusError, StatusOK, StatusPending, StatusWarning, Table, TableColumn } from '@backstage/core-components';
+import {
+  Link,
+  StatusError,
+  StatusOK,
+  StatusPending,
+  StatusWarning,
+  Table,
+  TableColumn,
+} from '@backstage/core-components';
 import { DeploymentSummary } from '@internal/backstage-plugin-model-hosting-common';
-import { Box, FormControl, InputLabel, MenuItem, Select } from '@material-ui/core';
+import {
+  Box,
+  FormControl,
+  InputLabel,
+  MenuItem,
+  Select,
+} from '@material-ui/core';
 import { useMemo, useState } from 'react';
 
-export const PhaseStatus = ({ phase }: { phase?: DeploymentSummary['phase'] }) => {
+export const PhaseStatus = ({
+  phase,
+}: {
+  phase?: DeploymentSummary['phase'];
+}) => {
   switch (phase) {
     case 'Ready':
       return <StatusOK>Ready</StatusOK>;
@@ -21,39 +39,109 @@ export const PhaseStatus = ({ phase }: { phase?: DeploymentSummary['phase'] }) =
 
 export function gpuText({ gpu }: DeploymentSummary): string {
   if (gpu.count === 0) return 'CPU only';
-  const kind = gpu.resource === 'nvidia.com/gpu' ? gpu.product ?? 'GPU' : gpu.resource.replace('nvidia.com/', '');
+  const kind =
+    gpu.resource === 'nvidia.com/gpu'
+      ? gpu.product ?? 'GPU'
+      : gpu.resource.replace('nvidia.com/', '');
   return `${gpu.count} × ${kind}`;
 }
 
-export const deploymentPath = (d: { cluster: string; namespace: string; name: string }) =>
-  `deployments/${encodeURIComponent(d.cluster)}/${encodeURIComponent(d.namespace)}/${encodeURIComponent(d.name)}`;
+export const deploymentPath = (d: {
+  cluster: string;
+  namespace: string;
+  name: string;
+}) =>
+  `deployments/${encodeURIComponent(d.cluster)}/${encodeURIComponent(
+    d.namespace,
+  )}/${encodeURIComponent(d.name)}`;
 
-const health = { healthy: 'Healthy', unhealthy: 'Unhealthy', unknown: '—' } as const;
+const health = {
+  healthy: 'Healthy',
+  unhealthy: 'Unhealthy',
+  unknown: '—',
+} as const;
 
 const columns: TableColumn<DeploymentSummary>[] = [
-  { title: 'Name', field: 'name', highlight: true, render: d => <Link to={deploymentPath(d)}>{d.name}</Link> },
-  { title: 'Cluster / namespace', field: 'cluster', render: d => `${d.cluster} / ${d.namespace}`, customFilterAndSearch: (q, d) => `${d.cluster}/${d.namespace}`.includes(q) },
+  {
+    title: 'Name',
+    field: 'name',
+    highlight: true,
+    render: d => <Link to={deploymentPath(d)}>{d.name}</Link>,
+  },
+  {
+    title: 'Cluster / namespace',
+    field: 'cluster',
+    render: d => `${d.cluster} / ${d.namespace}`,
+    customFilterAndSearch: (q, d) => `${d.cluster}/${d.namespace}`.includes(q),
+  },
   { title: 'Engine', field: 'engine' },
-  { title: 'Model', field: 'model', render: d => d.activeModel ?? d.model, customFilterAndSearch: (q, d) => (d.activeModel ?? d.model).toLowerCase().includes(q.toLowerCase()) },
-  { title: 'Phase', field: 'phase', render: d => <PhaseStatus phase={d.phase} /> },
-  { title: 'Ready / desired', field: 'readyReplicas', render: d => `${d.readyReplicas} / ${d.replicas}`, searchable: false },
-  { title: 'GPUs', render: gpuText, customSort: (a, b) => a.gpu.count - b.gpu.count, customFilterAndSearch: (q, d) => gpuText(d).toLowerCase().includes(q.toLowerCase()) },
+  {
+    title: 'Model',
+    field: 'model',
+    render: d => d.activeModel ?? d.model,
+    customFilterAndSearch: (q, d) =>
+      (d.activeModel ?? d.model).toLowerCase().includes(q.toLowerCase()),
+  },
+  {
+    title: 'Phase',
+    field: 'phase',
+    render: d => <PhaseStatus phase={d.phase} />,
+  },
+  {
+    title: 'Ready / desired',
+    field: 'readyReplicas',
+    render: d => `${d.readyReplicas} / ${d.replicas}`,
+    searchable: false,
+  },
+  {
+    title: 'GPUs',
+    render: gpuText,
+    customSort: (a, b) => a.gpu.count - b.gpu.count,
+    customFilterAndSearch: (q, d) =>
+      gpuText(d).toLowerCase().includes(q.toLowerCase()),
+  },
   { title: 'Owner', field: 'owner' },
-  { title: 'Health', field: 'health', render: d => health[d.health ?? 'unknown'] },
+  {
+    title: 'Health',
+    field: 'health',
+    render: d => health[d.health ?? 'unknown'],
+  },
 ];
 
-type Filters = { cluster: string; engine: string; phase: string; owner: string };
+type Filters = {
+  cluster: string;
+  engine: string;
+  phase: string;
+  owner: string;
+};
 const ALL = '';
 
-function FilterSelect({ label, value, options, onChange }: { label: string; value: string; options: string[]; onChange: (v: string) => void }) {
+function FilterSelect({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  options: string[];
+  onChange: (v: string) => void;
+}) {
   const id = `model-hosting-filter-${label.toLowerCase()}`;
   return (
     <FormControl variant="outlined" size="small" style={{ minWidth: 160 }}>
       <InputLabel id={id}>{label}</InputLabel>
-      <Select labelId={id} label={label} value={value} onChange={e => onChange(e.target.value as string)}>
+      <Select
+        labelId={id}
+        label={label}
+        value={value}
+        onChange={e => onChange(e.target.value as string)}
+      >
         <MenuItem value={ALL}>All</MenuItem>
         {options.map(o => (
-          <MenuItem key={o} value={o}>{o}</MenuItem>
+          <MenuItem key={o} value={o}>
+            {o}
+          </MenuItem>
         ))}
       </Select>
     </FormControl>
@@ -62,10 +150,21 @@ function FilterSelect({ label, value, options, onChange }: { label: string; valu
 
 /** The fleet table with filters; filters and sort live here, so refreshed data keeps them. */
 export const FleetTable = ({ items }: { items: DeploymentSummary[] }) => {
-  const [filters, setFilters] = useState<Filters>({ cluster: ALL, engine: ALL, phase: ALL, owner: ALL });
+  const [filters, setFilters] = useState<Filters>({
+    cluster: ALL,
+    engine: ALL,
+    phase: ALL,
+    owner: ALL,
+  });
   const options = useMemo(() => {
-    const values = (f: (d: DeploymentSummary) => string | undefined) => [...new Set(items.map(f).filter(Boolean) as string[])].sort();
-    return { cluster: values(d => d.cluster), engine: values(d => d.engine), phase: values(d => d.phase ?? 'Not reconciled'), owner: values(d => d.owner) };
+    const values = (f: (d: DeploymentSummary) => string | undefined) =>
+      [...new Set(items.map(f).filter(Boolean) as string[])].sort();
+    return {
+      cluster: values(d => d.cluster),
+      engine: values(d => d.engine),
+      phase: values(d => d.phase ?? 'Not reconciled'),
+      owner: values(d => d.owner),
+    };
   }, [items]);
   const shown = items.filter(
     d =>
@@ -74,18 +173,51 @@ export const FleetTable = ({ items }: { items: DeploymentSummary[] }) => {
       (!filters.phase || (d.phase ?? 'Not reconciled') === filters.phase) &&
       (!filters.owner || d.owner === filters.owner),
   );
-  const set = (key: keyof Filters) => (value: string) => setFilters(f => ({ ...f, [key]: value }));
+  const set = (key: keyof Filters) => (value: string) =>
+    setFilters(f => ({ ...f, [key]: value }));
   return (
     <>
-      <Box display="flex" style={{ gap: 16 }} mb={2} role="group" aria-label="Filters">
-        <FilterSelect label="Cluster" value={filters.cluster} options={options.cluster} onChange={set('cluster')} />
-        <FilterSelect label="Engine" value={filters.engine} options={options.engine} onChange={set('engine')} />
-        <FilterSelect label="Phase" value={filters.phase} options={options.phase} onChange={set('phase')} />
-        <FilterSelect label="Owner" value={filters.owner} options={options.owner} onChange={set('owner')} />
+      <Box
+        display="flex"
+        style={{ gap: 16 }}
+        mb={2}
+        role="group"
+        aria-label="Filters"
+      >
+        <FilterSelect
+          label="Cluster"
+          value={filters.cluster}
+          options={options.cluster}
+          onChange={set('cluster')}
+        />
+        <FilterSelect
+          label="Engine"
+          value={filters.engine}
+          options={options.engine}
+          onChange={set('engine')}
+        />
+        <FilterSelect
+          label="Phase"
+          value={filters.phase}
+          options={options.phase}
+          onChange={set('phase')}
+        />
+        <FilterSelect
+          label="Owner"
+          value={filters.owner}
+          options={options.owner}
+          onChange={set('owner')}
+        />
       </Box>
       <Table<DeploymentSummary>
         title={`Model servers (${shown.length})`}
-        options={{ paging: shown.length > 50, pageSize: 50, pageSizeOptions: [50, 100, 500], search: true, padding: 'dense' }}
+        options={{
+          paging: shown.length > 50,
+          pageSize: 50,
+          pageSizeOptions: [50, 100, 500],
+          search: true,
+          padding: 'dense',
+        }}
         columns={columns}
         data={shown}
       />

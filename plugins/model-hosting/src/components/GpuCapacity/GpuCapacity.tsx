@@ -1,5 +1,9 @@
 import { InfoCard, WarningPanel } from '@backstage/core-components';
-import { ClusterCapacity, GpuResourceUsage, NodeCapacity } from '@internal/backstage-plugin-model-hosting-common';
+import {
+  ClusterCapacity,
+  GpuResourceUsage,
+  NodeCapacity,
+} from '@internal/backstage-plugin-model-hosting-common';
 import {
   Box,
   Chip,
@@ -22,8 +26,12 @@ const sharingLabel: Record<NodeCapacity['sharing'], string> = {
 const short = (resource: string) => resource.replace('nvidia.com/', '');
 
 export const UsageBar = ({ usage }: { usage: GpuResourceUsage }) => {
-  const percent = usage.allocatable ? Math.min(100, (usage.requested / usage.allocatable) * 100) : 0;
-  const label = `${short(usage.resource)}: ${usage.requested} of ${usage.allocatable} requested`;
+  const percent = usage.allocatable
+    ? Math.min(100, (usage.requested / usage.allocatable) * 100)
+    : 0;
+  const label = `${short(usage.resource)}: ${usage.requested} of ${
+    usage.allocatable
+  } requested`;
   return (
     <Box mb={0.5}>
       <Typography variant="caption">{label}</Typography>
@@ -45,7 +53,11 @@ const NodeRow = ({ node }: { node: NodeCapacity }) => (
     </TableCell>
     <TableCell>{node.product ?? '—'}</TableCell>
     <TableCell>
-      <Chip size="small" label={sharingLabel[node.sharing]} variant={node.sharing === 'exclusive' ? 'default' : 'outlined'} />
+      <Chip
+        size="small"
+        label={sharingLabel[node.sharing]}
+        variant={node.sharing === 'exclusive' ? 'default' : 'outlined'}
+      />
     </TableCell>
     <TableCell style={{ minWidth: 220 }}>
       {node.resources.map(r => (
@@ -56,8 +68,14 @@ const NodeRow = ({ node }: { node: NodeCapacity }) => (
       {node.holders.length === 0
         ? '—'
         : node.holders.map(h => (
-            <Typography key={`${h.namespace}/${h.pod}/${h.resource}`} variant="body2">
-              {h.deployment ? `${h.deployment.namespace}/${h.deployment.name}` : `${h.namespace}/${h.pod} (not managed)`}: {h.count} × {short(h.resource)}
+            <Typography
+              key={`${h.namespace}/${h.pod}/${h.resource}`}
+              variant="body2"
+            >
+              {h.deployment
+                ? `${h.deployment.namespace}/${h.deployment.name}`
+                : `${h.namespace}/${h.pod} (not managed)`}
+              : {h.count} × {short(h.resource)}
             </Typography>
           ))}
     </TableCell>
@@ -65,21 +83,52 @@ const NodeRow = ({ node }: { node: NodeCapacity }) => (
 );
 
 /** GPUs of one cluster: totals, per node (allocatable vs requested, who holds them) and who waits. */
-export const ClusterGpuCapacity = ({ capacity }: { capacity: ClusterCapacity }) => {
+export const ClusterGpuCapacity = ({
+  capacity,
+}: {
+  capacity: ClusterCapacity;
+}) => {
   const gpuNodes = capacity.nodes.filter(n => n.sharing !== 'none');
   return (
-    <InfoCard title={`GPUs on ${capacity.cluster}`} subheader={capacity.reachable ? undefined : `unreachable: ${capacity.error}`}>
+    <InfoCard
+      title={`GPUs on ${capacity.cluster}`}
+      subheader={
+        capacity.reachable ? undefined : `unreachable: ${capacity.error}`
+      }
+    >
       {capacity.pending.length > 0 && (
-        <WarningPanel severity="warning" title={`${capacity.pending.length} pod(s) waiting for GPUs`} defaultExpanded>
+        <WarningPanel
+          severity="warning"
+          title={`${capacity.pending.length} pod(s) waiting for GPUs`}
+          defaultExpanded
+        >
           {capacity.pending.map(p => (
-            <Typography key={`${p.namespace}/${p.pod}`} variant="body2" gutterBottom>
-              <b>{p.deployment ? `${p.deployment.namespace}/${p.deployment.name}` : `${p.namespace}/${p.pod}`}</b>{' '}
-              wants {Object.entries(p.requests).map(([r, n]) => `${n} × ${short(r)}`).join(', ')}: {p.reason}
+            <Typography
+              key={`${p.namespace}/${p.pod}`}
+              variant="body2"
+              gutterBottom
+            >
+              <b>
+                {p.deployment
+                  ? `${p.deployment.namespace}/${p.deployment.name}`
+                  : `${p.namespace}/${p.pod}`}
+              </b>{' '}
+              wants{' '}
+              {Object.entries(p.requests)
+                .map(([r, n]) => `${n} × ${short(r)}`)
+                .join(', ')}
+              : {p.reason}
             </Typography>
           ))}
         </WarningPanel>
       )}
-      <Box display="flex" flexWrap="wrap" style={{ gap: 24 }} mb={2} aria-label="Totals">
+      <Box
+        display="flex"
+        flexWrap="wrap"
+        style={{ gap: 24 }}
+        mb={2}
+        aria-label="Totals"
+      >
         {capacity.totals.map(t => (
           <Box key={t.resource} minWidth={220}>
             <UsageBar usage={t} />
