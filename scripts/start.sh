@@ -12,7 +12,10 @@ else
   say "starting the local simulated GPU cluster (stop it with: bash scripts/cluster/cluster.sh down)"
   bash "$repo/scripts/cluster/cluster.sh" up >/dev/null
   configs+=("$repo/.local/model-hosting.app-config.yaml")
-  # No containers run under kwok: stand-in model servers answer the health checks of the examples.
+  # With the pod network (as root) the examples' pods answer on their pod IPs and the demo sends them a
+  # trickle of requests through the API server; without it, stand-ins on loopback answer instead and
+  # the generated config points the health checks at them.
+  bash "$repo/scripts/cluster/cluster.sh" status | sed -n 's/^pod network/==> pod network/p' >&2 || true
   rm -f "$repo/.local/demo-engines.app-config.yaml"
   node "$repo/scripts/demo-engines.mjs" "$repo/.local/model-hosting.kubeconfig" "$repo/.local/demo-engines.app-config.yaml" &
   demo_engines=$!

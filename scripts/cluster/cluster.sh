@@ -4,14 +4,21 @@
 #
 #   cluster.sh up   [--port N] [--no-examples]  start (or reuse) the cluster, install the CRD, nodes and examples
 #   cluster.sh down                             stop it and delete its state
-#   cluster.sh status                           print whether it runs and where its kubeconfig is
+#   cluster.sh status                           print whether it runs, where its kubeconfig is, and its pod network
 #
 # Environment: MH_CLUSTER (name, default model-hosting), MH_KUBE_PORT (apiserver port, default 36443;
 # 0 picks a free one), MH_STATE_DIR (default <repo>/.local), MH_DISABLE_QPS_LIMITS=1 (lift the
-# controllers' API rate limits, for benchmarks). The kubeconfig goes to
+# controllers' API rate limits, for benchmarks), MH_POD_CIDR (the pod CIDR; default from the name, see
+# podnet.sh), MH_POD_NETWORK=off (no pod network even as root). The kubeconfig goes to
 # $MH_STATE_DIR/<name>.kubeconfig (admin), and $MH_STATE_DIR/<name>.app-config.yaml holds a Backstage
 # cluster entry that authenticates as the backend's ServiceAccount from k8s/rbac (least privilege).
 # Nothing is downloaded: binaries come from build.sh's cache.
+#
+# Pod network (as root): a network namespace mh-<name> holding the cluster's pod CIDR (podnet.sh) and
+# the pod runner (pod-runner/main.mjs), which serves every model-server pod on its pod IP with a
+# stand-in for its engine (or real Ollama) and sets the pod's readiness from its probes. Its control
+# API for tests is named in $MH_STATE_DIR/<name>.pod-runner.json. Without root the cluster starts
+# without one, and says so: pods are then Ready at once with nothing behind their IPs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -41,6 +48,12 @@ step() {
   "$@" >>"$logfile" 2>&1 || { tail -n 30 "$logfile" >&2; die "$what failed (full log: $logfile)"; }
 }
 export KWOK_WORKDIR=$state/kwok
+podnet_env=$state/$name.podnet
+runner_pid=$state/$name.pod-runner.pid
+runner_info=$state/$name.pod-runner.json
+runner_log=$state/$name.pod-runner.log
+cidr=""
+podnet=0
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
@@ -81,18 +94,126 @@ componentsPatches:
       - { key: service-cluster-ip-range, value: 10.96.0.0/16 }
   - name: kwok-controller
     extraArgs:
-      - { key: cidr, value: 10.244.0.1/16 }
+      - { key: cidr, value: $cidr }
 EOF
+  # With a pod network, the pod runner decides when model-server pods are Ready (their probes).
+  if [ "$podnet" = 1 ]; then
+    { echo '---'; cat "$repo/k8s/local/kwok-stages.yaml"; } >> "$state/$name.kwok.yaml"
+  fi
+}
+
+# ---- pod network -------------------------------------------------------------------------------
+
+# Creates the network namespace for a new cluster; on failure the cluster runs without one.
+podnet_up() {
+  podnet=0
+  if [ "${MH_POD_NETWORK:-}" = off ]; then
+    log "no pod network (MH_POD_NETWORK=off): nothing answers behind pod IPs"
+    return
+  fi
+  local why out
+  if ! why=$(bash "$here/podnet.sh" check 2>&1); then
+    log "no pod network: $why. The cluster starts without one: model-server pods are Ready at once and nothing answers behind their IPs (run as root for a pod network)."
+    return
+  fi
+  out=$(bash "$here/podnet.sh" up "$name" "$cidr" 2>&1) || { log "no pod network: $out"; return; }
+  printf '%s\n' "$out" > "$podnet_env"
+  podnet=1
+  log "pod network: $cidr in network namespace mh-$name"
+}
+
+podnet_var() { sed -n "s/^$1=//p" "$podnet_env" 2>/dev/null; }
+
+runner_running() { [ -f "$runner_pid" ] && kill -0 "$(cat "$runner_pid")" 2>/dev/null; }
+
+# The pod runner: a background process that outlives this script, like the cluster's components.
+start_runner() {
+  runner_running && return 0
+  [ -d "$repo/node_modules/@kubernetes/client-node" ] || die "the pod runner needs the JavaScript dependencies: run 'node .yarn/releases/yarn-4.13.0.cjs install' in $repo"
+  rm -f "$runner_info"
+  setsid node "$here/pod-runner/main.mjs" --name "$name" --state "$state" --netns "$(podnet_var NETNS)" \
+    --cidr "$(podnet_var POD_CIDR)" --kubeconfig "$kubeconfig" >>"$runner_log" 2>&1 </dev/null &
+  echo $! > "$runner_pid"
+  local i
+  for i in $(seq 150); do
+    [ -s "$runner_info" ] && return 0
+    kill -0 "$(cat "$runner_pid")" 2>/dev/null || break
+    sleep 0.2
+  done
+  tail -n 20 "$runner_log" >&2
+  die "the pod runner did not start (log: $runner_log)"
+}
+
+stop_runner() {
+  if [ -f "$runner_pid" ]; then
+    local pid i
+    pid=$(cat "$runner_pid")
+    if kill "$pid" 2>/dev/null; then
+      for i in $(seq 25); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$runner_pid" "$runner_info"
+}
+
+# ---- components --------------------------------------------------------------------------------
+
+# Components whose process is gone (kwokctl keeps their pids in its workdir).
+dead_components() {
+  local f
+  for f in "$KWOK_WORKDIR/clusters/$name/pids/"*.pid; do
+    [ -f "$f" ] || continue
+    kill -0 "$(cat "$f")" 2>/dev/null || basename "$f" .pid
+  done
+}
+
+# kwokctl starts metrics-server together with kube-apiserver; when metrics-server loses that race it
+# exits ("unable to load configmap based request-header-client-ca-file ... connection refused") and
+# nothing starts it again. Here: until the metrics API is available, any component that died is
+# started again (kwokctl start cluster starts only the stopped ones), its last log lines noted.
+wait_components() {
+  local k=(kubectl --kubeconfig "$kubeconfig") deadline=$((SECONDS + 120)) dead c restarts=0
+  while [ $SECONDS -lt $deadline ]; do
+    dead=$(dead_components | tr '\n' ' ')
+    if [ -n "${dead// }" ]; then
+      restarts=$((restarts + 1))
+      [ $restarts -le 5 ] || break
+      for c in $dead; do
+        echo "[cluster $name] $c had exited; the end of its log:" >>"$logfile"
+        tail -n 3 "$KWOK_WORKDIR/clusters/$name/logs/$c.log" >>"$logfile" 2>/dev/null || true
+      done
+      log "starting again: $dead(it had exited; see $logfile)"
+      kwokctl start cluster --name "$name" >>"$logfile" 2>&1 || true
+    fi
+    if [ "$("${k[@]}" get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[?(@.type=="Available")].status}' 2>/dev/null)" = True ]; then
+      return 0
+    fi
+    sleep 1
+  done
+  "${k[@]}" get apiservice v1beta1.metrics.k8s.io >>"$logfile" 2>&1 || true
+  tail -n 20 "$KWOK_WORKDIR/clusters/$name/logs/metrics-server.log" >&2 2>/dev/null || true
+  die "the metrics API did not become available (metrics-server log above; full log: $logfile)"
 }
 
 up() {
   tools
+  mkdir -p "$state"
   if running; then
     log "already running ($(kubectl --kubeconfig "$kubeconfig" config view -o jsonpath='{.clusters[0].cluster.server}'))"
+    if [ -f "$podnet_env" ]; then
+      cidr=$(podnet_var POD_CIDR)
+      # The namespace went away (by hand, or a crash of down): make it again with the same CIDR.
+      if ! bash "$here/podnet.sh" status "$name" >/dev/null 2>&1; then stop_runner; podnet_up; else podnet=1; fi
+    fi
   else
+    stop_runner
     kwokctl delete cluster --name "$name" >/dev/null 2>&1 || true   # stale state from a crash or reboot
+    bash "$here/podnet.sh" down "$name" >/dev/null 2>&1 || true
+    rm -f "$podnet_env"
     [ "$port" = 0 ] && port=$(free_port)
     port_in_use "$port" && die "port $port is already in use on 127.0.0.1. Stop what uses it (ss -ltnp 'sport = :$port') or pick another with MH_KUBE_PORT=<port>."
+    cidr=$(bash "$here/podnet.sh" cidr "$name")
+    podnet_up
     write_config
     if kwokctl create cluster --name "$name" --config "$state/$name.kwok.yaml" --dry-run 2>&1 | grep -Eqi "download https?:"; then
       die "kwokctl would download something; the local binaries in $K8S_BIN are incomplete. Run scripts/cluster/build.sh."
@@ -108,10 +229,11 @@ up() {
   step "creating the simulated GPU nodes" "${k[@]}" apply -f "$repo/k8s/local/gpu-nodes.yaml"
   step "waiting for the CRD" "${k[@]}" wait --for condition=Established crd/modeldeployments.modelhosting.io --timeout 60s
   step "waiting for the nodes" "${k[@]}" wait --for condition=Ready node --all --timeout 120s
-  # The HPA needs resource metrics: wait until metrics-server serves them.
-  step "waiting for the metrics API" "${k[@]}" wait --for condition=Available apiservice/v1beta1.metrics.k8s.io --timeout 120s
+  # The HPA needs resource metrics: wait until metrics-server serves them (starting it again if it died).
+  wait_components
   step "installing RBAC" "${k[@]}" apply -f "$repo/k8s/rbac/"
   write_backstage_config
+  if [ "$podnet" = 1 ]; then start_runner; fi
   if [ "$examples" = 1 ]; then
     step "installing the examples" "${k[@]}" apply -f "$repo/k8s/examples/"
   fi
@@ -142,13 +264,22 @@ EOF
 
 down() {
   tools
+  stop_runner
   kwokctl delete cluster --name "$name" >/dev/null 2>&1 || true
+  bash "$here/podnet.sh" down "$name" >/dev/null 2>&1 || true
   log "stopped"
-  rm -f "$kubeconfig" "$state/$name.kwok.yaml" "$state/$name.app-config.yaml"
+  rm -rf "$kubeconfig" "$state/$name.kwok.yaml" "$state/$name.app-config.yaml" "$podnet_env" "$state/$name.pods"
 }
 
 status() {
   if [ -f "$kubeconfig" ] && PATH=$K8S_BIN:$PATH running; then echo "running: $kubeconfig"; else echo "not running"; exit 1; fi
+  if [ -f "$podnet_env" ] && runner_running; then
+    echo "pod network: $(podnet_var POD_CIDR) in netns $(podnet_var NETNS); pod runner control: $(sed -n 's/.*"control": "\(.*\)".*/\1/p' "$runner_info")"
+  elif [ -f "$podnet_env" ]; then
+    echo "pod network: $(podnet_var POD_CIDR) in netns $(podnet_var NETNS); pod runner: not running (cluster.sh up starts it)"
+  else
+    echo "pod network: none"
+  fi
 }
 
 case "$cmd" in
