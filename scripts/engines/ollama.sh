@@ -215,16 +215,18 @@ cmd_models() {
 
 tiny_names() { echo "$TINY_MODELS" | awk -v want="$1" '$3 == want || want == "" {print $1}' | tr '\n' ' ' | sed 's/ $//'; }
 
+# KEY='value' lines: `eval` them in a shell, or read them as KEY=VALUE (strip the quotes).
 cmd_env() {
   local bin dir
   bin=$(cmd_build)
   dir=$(cmd_models)
-  printf 'OLLAMA_BIN=%q\n' "$bin"
-  printf 'OLLAMA_MODELS_DIR=%q\n' "$dir"
-  printf 'OLLAMA_TINY_MODELS=%q\n' "$(tiny_names "")"
-  printf 'OLLAMA_TINY_CHAT_MODELS=%q\n' "$(tiny_names none)"
-  printf 'OLLAMA_TINY_EMBED_MODEL=%q\n' "$(tiny_names mean)"
-  printf 'OLLAMA_SERVE_ENV=%q\n' "$(serve_env | tr '\n' ' ' | sed 's/ $//')"
+  kv() { case "$2" in *"'"*) die "unexpected quote in $1" ;; esac; printf "%s='%s'\n" "$1" "$2"; }
+  kv OLLAMA_BIN "$bin"
+  kv OLLAMA_MODELS_DIR "$dir"
+  kv OLLAMA_TINY_MODELS "$(tiny_names "")"
+  kv OLLAMA_TINY_CHAT_MODELS "$(tiny_names none)"
+  kv OLLAMA_TINY_EMBED_MODEL "$(tiny_names mean)"
+  kv OLLAMA_SERVE_ENV "$(serve_env | tr '\n' ' ' | sed 's/ $//')"
 }
 
 cmd_serve() {
@@ -265,8 +267,12 @@ alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 registry_status() {
   if alive "$REG_DIR/registry.pid" && alive "$REG_DIR/front.pid"; then
-    echo "OLLAMA_REGISTRY=$(cat "$REG_DIR/address")"
-    echo "OLLAMA_REGISTRY_MODELS=\"$(cat "$REG_DIR/models")\""
+    local a all="" first
+    first=$(head -1 "$REG_DIR/address")
+    for a in $(cat "$REG_DIR/address"); do all="$all $a"; done
+    echo "OLLAMA_REGISTRY='$first'"
+    echo "OLLAMA_REGISTRY_ADDRESSES='${all# }'"
+    echo "OLLAMA_REGISTRY_MODELS='$(cat "$REG_DIR/models")'"
     return 0
   fi
   echo "registry not running (state: $REG_DIR)" >&2
@@ -288,8 +294,9 @@ registry_stop() {
 # Starts the registry on an internal loopback port and the front on MH_REGISTRY_PORT (default:
 # a free port) at MH_REGISTRY_LISTEN (default 127.0.0.1; a comma list adds addresses, e.g. one
 # inside a network namespace), then pushes the tiny models as library/NAME:TAG unless present.
-# Blob downloads are redirected to MH_REGISTRY_BLOB_HOST (default localhost): a name that must
-# reach the front too, but differ from the name clients use (see registry-front.mjs).
+# Blob downloads are redirected to the IPv4-mapped spelling of the address the client reached,
+# or to MH_REGISTRY_BLOB_HOST when set (see registry-front.mjs). For pods in a network namespace,
+# listen on an address they reach too (the host end of their veth pair) and pull with that address.
 registry_start() {
   if registry_status 2>/dev/null; then return 0; fi
   need_cmd node "Install Node.js 20 or newer."
@@ -323,12 +330,12 @@ EOF
   echo $! >"$REG_DIR/registry.pid"
   wait_http "http://127.0.0.1:$rport/v2/" 20 "$(cat "$REG_DIR/registry.pid")" \
     || { cat "$REG_DIR/registry.log" >&2; die "the registry did not start (log above)."; }
-  FRONT_LISTEN=$listen FRONT_PORT=$port UPSTREAM=127.0.0.1:$rport BLOB_HOST=${MH_REGISTRY_BLOB_HOST:-localhost} \
+  FRONT_LISTEN=$listen FRONT_PORT=$port UPSTREAM=127.0.0.1:$rport BLOB_HOST=${MH_REGISTRY_BLOB_HOST:-} \
     node "$here/registry-front.mjs" >"$REG_DIR/front.log" 2>&1 &
   echo $! >"$REG_DIR/front.pid"
   wait_http "http://$addr/v2/" 20 "$(cat "$REG_DIR/front.pid")" \
     || { cat "$REG_DIR/front.log" >&2; registry_stop; die "the registry front did not start (log above)."; }
-  echo "$addr" >"$REG_DIR/address"
+  tr ',' '\n' <<<"$listen" | sed "s/\$/:$port/" >"$REG_DIR/address"
   registry_push "$addr"
   registry_status
 }

@@ -4,20 +4,22 @@
 // redirect (307 + Location) to a *different host name* (it follows same-host redirects, and a
 // plain 200 fails with "no Location header in response"), then ranged GETs on that location.
 // Distribution's filesystem storage never redirects. So this front:
-//   - answers a blob GET that arrives under any host name other than BLOB_HOST with a 307 to the
-//     same path on BLOB_HOST (same port: BLOB_HOST must reach this front too, e.g. `localhost`
-//     when clients use 127.0.0.1, or a name from /etc/netns/<ns>/hosts inside a namespace);
-//   - serves a blob GET under BLOB_HOST itself: it reads the whole blob from the registry and
-//     answers the requested byte range (206 + Content-Range), or all of it;
+//   - answers a blob GET with a 307 to the same path on another spelling of the address the
+//     client reached: [::ffff:a.b.c.d], the IPv4-mapped form of that IPv4 address. Ollama compares
+//     host names as strings, so it takes this as "another host", and Go dials it over plain IPv4:
+//     the same front, with no hosts file and no name service, on loopback or inside a network
+//     namespace alike. BLOB_HOST=<name> redirects to that name instead (it must reach this front);
+//   - serves a blob GET that arrives under that other name itself: it reads the whole blob from
+//     the registry and answers the requested byte range (206 + Content-Range), or all of it;
 //   - passes everything else through unchanged (manifests, HEAD, uploads: pushes work through it).
-// Environment: FRONT_LISTEN (comma list of addresses, default 127.0.0.1), FRONT_PORT,
-// UPSTREAM (registry host:port), BLOB_HOST (default localhost).
+// Environment: FRONT_LISTEN (comma list of IPv4 addresses, default 127.0.0.1), FRONT_PORT,
+// UPSTREAM (registry host:port), BLOB_HOST (optional).
 import http from 'node:http';
 
 const listen = (process.env.FRONT_LISTEN || '127.0.0.1').split(',').filter(Boolean);
 const port = Number(process.env.FRONT_PORT);
 const [upHost, upPort] = (process.env.UPSTREAM || '').split(':');
-const blobHost = process.env.BLOB_HOST || 'localhost';
+const blobHost = process.env.BLOB_HOST || '';
 if (!port || !upHost || !upPort) {
   console.error('registry-front: FRONT_PORT and UPSTREAM=host:port are required');
   process.exit(2);
@@ -95,12 +97,20 @@ function serveBlob(req, res) {
   });
 }
 
+// The name a blob GET is redirected to, for a request that reached this front at localAddress.
+function blobName(req) {
+  if (blobHost) return blobHost;
+  const local = (req.socket.localAddress || '').replace(/^::ffff:/, '');
+  return `[::ffff:${local}]`;
+}
+const isBlobName = h => (blobHost ? h === blobHost : h.startsWith('::ffff:'));
+
 const server = http.createServer((req, res) => {
   const path = req.url.split('?')[0];
   if (req.method === 'GET' && blobPath.test(path)) {
-    if (hostName(req) !== blobHost) {
+    if (!isBlobName(hostName(req))) {
       const p = (req.headers.host || '').match(/:(\d+)$/)?.[1] || port;
-      const location = `http://${blobHost}:${p}${req.url}`;
+      const location = `http://${blobName(req)}:${p}${req.url}`;
       log('blob redirect', req.url, '->', location);
       res.writeHead(307, { location, 'content-length': 0 });
       return res.end();
@@ -115,7 +125,7 @@ let pending = listen.length;
 for (const [i, addr] of listen.entries()) {
   const s = i === 0 ? server : http.createServer(server.listeners('request')[0]);
   s.listen(port, addr, () => {
-    log(`registry front on ${addr}:${port} -> ${upHost}:${upPort}, blobs via ${blobHost}`);
+    log(`registry front on ${addr}:${port} -> ${upHost}:${upPort}, blobs via ${blobHost || '[::ffff:<address>]'}`);
     if (--pending === 0) console.log('ready');
   });
   s.on('error', err => {
