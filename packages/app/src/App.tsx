@@ -1,6 +1,6 @@
 import { createApp } from '@backstage/frontend-defaults';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
-import modelHostingPlugin from '@internal/backstage-plugin-model-hosting/alpha';
+import modelHostingPlugin from '@modelhosting/backstage-plugin-model-hosting/alpha';
 import { navModule } from './modules/nav';
 
 export default createApp({

@@ -20,10 +20,14 @@ backend.add(import('./permissionPolicy'));
 
 backend.add(import('@backstage/plugin-kubernetes-backend'));
 
-backend.add(import('@internal/backstage-plugin-model-hosting-backend'));
-backend.add(import('@internal/backstage-plugin-model-hosting-backend/catalog'));
+backend.add(import('@modelhosting/backstage-plugin-model-hosting-backend'));
 backend.add(
-  import('@internal/backstage-plugin-model-hosting-backend/scaffolder'),
+  import('@modelhosting/backstage-plugin-catalog-backend-module-model-hosting'),
+);
+backend.add(
+  import(
+    '@modelhosting/backstage-plugin-scaffolder-backend-module-model-hosting'
+  ),
 );
 
 backend.start();

@@ -19,7 +19,7 @@ import {
   modelDeploymentRestartPermission,
   modelDeploymentScalePermission,
   modelDeploymentSwitchPermission,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 
 const ownerOnly = [
   modelDeploymentScalePermission,

@@ -4,7 +4,7 @@ import { ServiceFactory } from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { databaseServiceFactory } from '@backstage/backend-defaults/database';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
-import modelHostingPlugin from '@internal/backstage-plugin-model-hosting-backend';
+import modelHostingPlugin from '@modelhosting/backstage-plugin-model-hosting-backend';
 import request from 'supertest';
 import { eventually } from './kube';
 
@@ -42,7 +42,7 @@ export async function startModelHosting(options: StartOptions = {}) {
               enabled: options.reconcile ?? true,
               leaseDurationSeconds: 3,
             },
-            requestTimeoutMs: 5000,
+            requestTimeoutSeconds: 5,
             health: { enabled: false },
           },
           ...(options.sqliteDir

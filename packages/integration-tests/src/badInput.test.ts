@@ -1,5 +1,5 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { MODEL_DEPLOYMENT } from '@internal/backstage-plugin-model-hosting-common';
+import { MODEL_DEPLOYMENT } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   ModelHosting,
   path,

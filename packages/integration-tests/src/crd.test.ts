@@ -2,7 +2,7 @@ import fs from 'fs';
 import path from 'path';
 import YAML from 'yaml';
 import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { MODEL_DEPLOYMENT } from '@internal/backstage-plugin-model-hosting-common';
+import { MODEL_DEPLOYMENT } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   adminKubeConfig,
   apiMessage,

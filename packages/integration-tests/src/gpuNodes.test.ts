@@ -71,14 +71,12 @@ describe('simulated GPU nodes', () => {
   });
 
   it('schedules a pod that fits: 8 A100 GPUs land on an A100 node and run', async () => {
-    await kc
-      .makeApiClient(AppsV1Api)
-      .createNamespacedDeployment({
-        namespace: ns(),
-        body: gpuDeployment('fits', 8, {
-          'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB',
-        }),
-      });
+    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace: ns(),
+      body: gpuDeployment('fits', 8, {
+        'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB',
+      }),
+    });
     const pod = await eventually(async () => {
       const [p] = (
         await core.listNamespacedPod({
@@ -94,12 +92,10 @@ describe('simulated GPU nodes', () => {
   });
 
   it('keeps a pod asking for more GPUs than any node has Pending, with the scheduler saying why', async () => {
-    await kc
-      .makeApiClient(AppsV1Api)
-      .createNamespacedDeployment({
-        namespace: ns(),
-        body: gpuDeployment('too-big', 24),
-      });
+    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace: ns(),
+      body: gpuDeployment('too-big', 24),
+    });
     const event = await eventually(async () => {
       const events = (
         await core.listNamespacedEvent({

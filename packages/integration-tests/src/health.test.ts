@@ -334,12 +334,10 @@ describe('health checks, auto-recovery and usage', () => {
 
   it('charts GPU utilization from Prometheus, and says so when Prometheus is down', async () => {
     const pods = (
-      await adminKubeConfig()
-        .makeApiClient(CoreV1Api)
-        .listNamespacedPod({
-          namespace: ns(),
-          labelSelector: 'app.kubernetes.io/instance=vllm',
-        })
+      await adminKubeConfig().makeApiClient(CoreV1Api).listNamespacedPod({
+        namespace: ns(),
+        labelSelector: 'app.kubernetes.io/instance=vllm',
+      })
     ).items;
     prometheus.samples = pods.map(p => ({
       namespace: ns(),

@@ -8,7 +8,7 @@ import {
   CustomObjectsApi,
   KubeConfig,
 } from '@kubernetes/client-node';
-import { MODEL_DEPLOYMENT } from '@internal/backstage-plugin-model-hosting-common';
+import { MODEL_DEPLOYMENT } from '@modelhosting/backstage-plugin-model-hosting-common';
 
 export const repo = path.resolve(__dirname, '../../..');
 

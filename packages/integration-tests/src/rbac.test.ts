@@ -3,7 +3,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
 } from '@kubernetes/client-node';
-import { MODEL_DEPLOYMENT } from '@internal/backstage-plugin-model-hosting-common';
+import { MODEL_DEPLOYMENT } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { backendKubeConfig } from './kube';
 
 const status = async (call: Promise<unknown>) => {

@@ -1,5 +1,3 @@
-import { ConfigReader } from '@backstage/config';
-import { mockServices } from '@backstage/backend-test-utils';
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -7,13 +5,9 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import {
-  ClusterManager,
-  readClusters,
-} from '@internal/backstage-plugin-model-hosting-backend';
-import {
+  ModelHosting,
   path,
   startModelHosting,
-  testAppConfig,
   waitForDeployment,
 } from './backend';
 import { adminKubeConfig, eventually, useGpuNode, useNamespace } from './kube';
@@ -28,47 +22,43 @@ const leaseHolder = async () =>
       })
   ).spec?.holderIdentity;
 
-describe('two reconcilers for one cluster', () => {
-  const managers: ClusterManager[] = [];
+const stats = async (mh: ModelHosting) =>
+  (await mh.api().get('/api/model-hosting/stats')).body as {
+    identity: string;
+    clusters: Array<{ name: string; activeReconciler: boolean }>;
+  };
+
+const isActive = async (mh: ModelHosting) =>
+  (await stats(mh)).clusters.find(c => c.name === 'local')!.activeReconciler;
+
+describe('two backends for one cluster', () => {
+  const replicas: ModelHosting[] = [];
   afterAll(async () => {
-    for (const m of managers) await m.stop();
+    for (const mh of replicas) await mh.stop();
   });
 
-  it('elects one active reconciler through the Lease, and the other takes over when it stops', async () => {
-    const config = new ConfigReader(testAppConfig());
-    for (const identity of ['replica-a', 'replica-b']) {
-      const m = new ClusterManager(
-        readClusters(config),
-        {
-          requestTimeoutMs: 5000,
-          reconcile: true,
-          leaseNamespace: 'model-hosting',
-          leaseDurationSeconds: 3,
-          identity,
-        },
-        mockServices.logger.mock(),
-      );
-      m.start();
-      managers.push(m);
-    }
-    const active = () =>
-      managers.filter(m => m.get('local').reconciler.isActive);
+  it('elect one active reconciler through the Lease, and the other takes over when it stops', async () => {
+    replicas.push(await startModelHosting(), await startModelHosting());
     const leader = await eventually(async () => {
-      expect(active()).toHaveLength(1);
-      return active()[0];
+      const active = [];
+      for (const mh of replicas) if (await isActive(mh)) active.push(mh);
+      expect(active).toHaveLength(1);
+      return active[0];
     }, 20_000);
-    expect(await leaseHolder()).toBe(leader.identity);
+    expect(await leaseHolder()).toBe((await stats(leader)).identity);
     // Still exactly one a few renewals later.
     await new Promise(r => setTimeout(r, 2500));
-    expect(active()).toEqual([leader]);
+    const follower = replicas.find(mh => mh !== leader)!;
+    expect(await isActive(leader)).toBe(true);
+    expect(await isActive(follower)).toBe(false);
 
     await leader.stop();
-    const follower = managers.find(m => m !== leader)!;
+    replicas.splice(replicas.indexOf(leader), 1);
     await eventually(
-      async () => expect(follower.get('local').reconciler.isActive).toBe(true),
+      async () => expect(await isActive(follower)).toBe(true),
       10_000,
     );
-    expect(await leaseHolder()).toBe(follower.identity);
+    expect(await leaseHolder()).toBe((await stats(follower)).identity);
   });
 });
 

@@ -8,9 +8,9 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import scaffolderEntityModel from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
-import modelHostingPlugin from '@internal/backstage-plugin-model-hosting-backend';
-import modelHostingCatalogModule from '@internal/backstage-plugin-model-hosting-backend/catalog';
-import modelHostingScaffolderModule from '@internal/backstage-plugin-model-hosting-backend/scaffolder';
+import modelHostingPlugin from '@modelhosting/backstage-plugin-model-hosting-backend';
+import modelHostingCatalogModule from '@modelhosting/backstage-plugin-catalog-backend-module-model-hosting';
+import modelHostingScaffolderModule from '@modelhosting/backstage-plugin-scaffolder-backend-module-model-hosting';
 import { testAppConfig } from './backend';
 import { adminKubeConfig, eventually, repo, useNamespace } from './kube';
 

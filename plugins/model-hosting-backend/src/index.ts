@@ -1,5 +1,9 @@
+/**
+ * The model-hosting backend plugin: ModelDeployments on one or many clusters, their reconciler,
+ * actions, health checks, usage, autoscaler and OpenAI-compatible gateway.
+ *
+ * @packageDocumentation
+ */
 export { modelHostingPlugin as default } from './plugin';
-export { modelHostingClustersServiceRef } from './cluster/clustersService';
-export { ClusterManager } from './cluster/ClusterManager';
-export type { ClusterManagerOptions } from './cluster/ClusterManager';
-export { readClusters } from './cluster/clusterConfig';
+export { readModelHostingConfig } from './config';
+export type { ModelHostingConfig } from './config';

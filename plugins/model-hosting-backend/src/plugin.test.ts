@@ -1,6 +1,11 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import knexFactory, { Knex } from 'knex';
 import request from 'supertest';
+import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  EngineAdapter,
+  modelHostingEnginesExtensionPoint,
+} from '@modelhosting/backstage-plugin-model-hosting-node';
 import { modelHostingPlugin } from './plugin';
 
 // The plugin's database is ours to close: the default test database leaves its pool's timer running.
@@ -74,6 +79,7 @@ describe('modelHostingPlugin', () => {
         name: 'down',
         reachable: false,
         error: expect.stringContaining("Cluster 'down' is unreachable"),
+        synced: false,
       },
     ]);
     await backend.stop();
@@ -102,5 +108,49 @@ describe('modelHostingPlugin', () => {
         ],
       }),
     ).rejects.toThrow("Cluster name 'twice' is configured twice");
+  });
+
+  it('runs engines that a module adds through the extension point', async () => {
+    const tgi: EngineAdapter = {
+      engine: 'tgi',
+      title: 'Text Generation Inference',
+      apiKind: 'openai',
+      defaultImage: 'ghcr.io/huggingface/text-generation-inference:3',
+      port: 80,
+      metering: 'gateway',
+      config: (_md, model) => ({ MODEL_ID: model.name }),
+      container: () => {
+        throw new Error('not planned in this test');
+      },
+      probe: async () => ({ healthy: true, message: 'ok', pulled: [] }),
+    };
+    const backend = await startTestBackend({
+      features: [
+        modelHostingPlugin,
+        database(),
+        createBackendModule({
+          pluginId: 'model-hosting',
+          moduleId: 'tgi',
+          register(env) {
+            env.registerInit({
+              deps: { engines: modelHostingEnginesExtensionPoint },
+              async init({ engines }) {
+                engines.addEngine(tgi);
+              },
+            });
+          },
+        }),
+      ],
+    });
+    const res = await request(backend.server).get('/api/model-hosting/engines');
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((e: { engine: string }) => e.engine)).toEqual([
+      'vllm',
+      'ollama',
+      'openai',
+      'http',
+      'tgi',
+    ]);
+    await backend.stop();
   });
 });

@@ -71,7 +71,7 @@ async function render() {
   const text = [
     '/* eslint-disable */',
     '// Generated from k8s/crd/modeldeployment.yaml by scripts/generateFromCrd.js. Do not edit by hand:',
-    '// change the CRD and run `yarn workspace @internal/backstage-plugin-model-hosting-common generate`.',
+    '// change the CRD and run `yarn workspace @modelhosting/backstage-plugin-model-hosting-common generate`.',
     '',
     `export const MODEL_DEPLOYMENT = ${JSON.stringify(
       identity,
@@ -106,12 +106,12 @@ if (require.main === module) {
       : '';
     if (process.argv.includes('--check')) {
       if (current !== text) {
-        console.error(`${outPath} is stale: run the generate script`);
+        process.stderr.write(`${outPath} is stale: run the generate script\n`);
         process.exit(1);
       }
       return;
     }
     fs.writeFileSync(outPath, text);
-    console.log(`wrote ${path.relative(process.cwd(), outPath)}`);
+    process.stdout.write(`wrote ${path.relative(process.cwd(), outPath)}\n`);
   });
 }

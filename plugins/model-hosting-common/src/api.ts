@@ -26,6 +26,8 @@ export interface DeploymentSummary {
   switch?: ModelDeploymentStatus['switch'];
   health?: 'healthy' | 'unhealthy' | 'unknown';
   createdAt?: string;
+  /** The in-cluster URL of the model server. */
+  endpoint: string;
 }
 
 /** Whether the backend can read a cluster, and why not. */
@@ -33,6 +35,8 @@ export interface ClusterState {
   name: string;
   reachable: boolean;
   error?: string;
+  /** Listed at least once: what the backend knows of it is complete, if perhaps stale. */
+  synced?: boolean;
 }
 
 /** GET /deployments */
@@ -187,4 +191,30 @@ export interface UsageResponse {
   lastUsed?: string;
   /** Whether GPU utilization comes from a configured Prometheus, and its last error. */
   gpuUtilization: { configured: boolean; error?: string };
+}
+
+/** How an engine's API looks from outside: OpenAI-compatible, Ollama's own, or an HTTP predictor. */
+export type EngineApiKind = 'openai' | 'ollama' | 'http';
+
+/** GET /engines: the engines this backend can run (built in, or added by a module). */
+export interface EngineInfo {
+  engine: string;
+  title: string;
+  apiKind: EngineApiKind;
+  defaultImage: string;
+  port: number;
+}
+
+/** One ModelDeployment with what a catalog needs to describe it. */
+export interface DeploymentResource {
+  cluster: string;
+  resource: ModelDeployment;
+  apiKind: EngineApiKind;
+  endpoint: string;
+}
+
+/** GET /resources: every ModelDeployment the caller may read, whole. */
+export interface ResourcesResponse {
+  items: DeploymentResource[];
+  clusters: ClusterState[];
 }

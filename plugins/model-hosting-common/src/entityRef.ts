@@ -5,6 +5,23 @@ export interface DeploymentRef {
   name: string;
 }
 
+/** One key per deployment, for maps and logs: `cluster/namespace/name`. */
+export function refKey({ cluster, namespace, name }: DeploymentRef): string {
+  return `${cluster}/${namespace}/${name}`;
+}
+
+/** Where a ModelDeployment read from one cluster lives. */
+export function refOf(
+  cluster: string,
+  md: { metadata: { name: string; namespace?: string } },
+): DeploymentRef {
+  return {
+    cluster,
+    namespace: md.metadata.namespace ?? 'default',
+    name: md.metadata.name,
+  };
+}
+
 const MAX_ENTITY_NAME = 63;
 
 /** FNV-1a, enough to keep shortened names apart; no crypto needed in the browser. */

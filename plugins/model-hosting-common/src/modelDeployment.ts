@@ -49,3 +49,20 @@ export const LABELS = {
 } as const;
 
 export const MANAGED_BY = 'backstage-model-hosting';
+
+/** Annotations the plugin reads and writes on ModelDeployments, their Deployments and pods. */
+export const ANNOTATIONS = {
+  /** The model a Deployment (and its pods) runs. */
+  model: 'modelhosting.io/model',
+  /** A hash of the engine configuration: a change rolls the pods. */
+  configHash: 'modelhosting.io/config-hash',
+  /** A rollout restart requested by a person or by auto-recovery. */
+  restartedAt: 'modelhosting.io/restarted-at',
+  /** Who created the ModelDeployment through the portal. */
+  createdBy: 'modelhosting.io/created-by',
+} as const;
+
+/** The model a deployment serves right now: the one running, or the spec's before anything ran. */
+export function servedModel(md: ModelDeployment): string {
+  return md.status?.activeModel ?? md.spec.model.name;
+}

@@ -17,8 +17,8 @@ describe('validateModelDeploymentSpec', () => {
 
   it.each([
     [
-      { ...spec, engine: 'tensorflow' },
-      'spec.engine must be one of vllm, ollama, openai, http',
+      { ...spec, engine: 'Tensor Flow' },
+      'spec.engine must match pattern "^[a-z][a-z0-9-]*$"',
     ],
     [{ ...spec, replicas: -1 }, 'spec.replicas must be >= 0'],
     [{ ...spec, replicas: 2.5 }, 'spec.replicas must be a whole number'],

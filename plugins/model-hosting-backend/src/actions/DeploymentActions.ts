@@ -2,14 +2,10 @@ import {
   BackstageCredentials,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import {
-  ConflictError,
-  InputError,
-  isError,
-  NotFoundError,
-} from '@backstage/errors';
+import { ConflictError, InputError, isError } from '@backstage/errors';
 import { isDeepStrictEqual } from 'util';
 import {
+  ANNOTATIONS,
   AuditEntry,
   DeploymentRef,
   DeployRequest,
@@ -20,20 +16,23 @@ import {
   modelDeploymentRestartPermission,
   modelDeploymentScalePermission,
   modelDeploymentSwitchPermission,
+  servedModel,
   SwitchRequest,
   validateDeploymentName,
   validateModelDeploymentSpec,
   validateNamespaceName,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { AuditLog } from '../audit/AuditLog';
-import { Cluster, ClusterManager } from '../cluster/ClusterManager';
-import { ANNOTATIONS } from '../controller/plan';
-import { DeploymentAuthorizer } from './authorize';
+import { Clusters } from '../cluster/Clusters';
+import { ModelDeployments } from '../deployments/ModelDeployments';
+import { EngineRegistry } from '../engines';
+import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
 import { checkGpuFits, checkNamespaceExists, checkReplicas } from './checks';
 
 type Action = AuditEntry['action'];
 
-const actorOf = (credentials: BackstageCredentials) => {
+/** Who acted: a user's entity ref, or the service principal's subject. */
+export const actorOf = (credentials: BackstageCredentials) => {
   const p = credentials.principal as {
     type: string;
     userEntityRef?: string;
@@ -44,13 +43,23 @@ const actorOf = (credentials: BackstageCredentials) => {
     : `${p.type}:${p.subject ?? 'unknown'}`;
 };
 
+function outcomeOf(e: unknown) {
+  const name = isError(e) ? e.name : 'Error';
+  if (name === 'NotAllowedError') return 'denied';
+  if (['InputError', 'NotFoundError', 'ConflictError'].includes(name))
+    return 'rejected';
+  return 'failed';
+}
+
 /**
  * deploy, scale, switch, restart and delete: each validated, authorized, applied to the
  * ModelDeployment (the reconciler does the rest), recorded as a Kubernetes Event and audited.
  */
 export class DeploymentActions {
   constructor(
-    private readonly clusters: ClusterManager,
+    private readonly clusters: Clusters,
+    private readonly deployments: ModelDeployments,
+    private readonly engines: EngineRegistry,
     private readonly authorizer: DeploymentAuthorizer,
     private readonly audit: AuditLog,
     private readonly logger: LoggerService,
@@ -72,10 +81,11 @@ export class DeploymentActions {
       name: String(request?.name ?? ''),
     };
     const run = async () => {
-      if (!request || typeof request !== 'object')
+      if (!request || typeof request !== 'object') {
         throw new InputError(
           'The body must be a JSON object with cluster, namespace, name and spec',
         );
+      }
       const problems = [
         typeof request.cluster === 'string' && request.cluster
           ? undefined
@@ -87,6 +97,7 @@ export class DeploymentActions {
           : validateModelDeploymentSpec(request.spec)),
       ].filter(Boolean);
       if (problems.length) throw new InputError(problems.join('; '));
+      this.engines.get(request.spec.engine);
       const cluster = this.clusters.readable(request.cluster);
       await this.authorizer.authorizeBasic(
         modelDeploymentCreatePermission,
@@ -100,44 +111,44 @@ export class DeploymentActions {
         metadata: {
           name: ref.name,
           namespace: ref.namespace,
-          annotations: { 'modelhosting.io/created-by': actorOf(credentials) },
+          annotations: { [ANNOTATIONS.createdBy]: actorOf(credentials) },
         },
         spec: request.spec,
       };
       checkGpuFits(ref.cluster, cluster.cache, md);
-
-      const existing = cluster.cache.modelDeployments.get(
-        ref.namespace,
-        ref.name,
-      );
+      const existing = this.deployments.find(ref);
       if (existing) {
         // The API server filled in defaults; compare what it would store for this request.
-        const wouldBe = await cluster.gateway.patchModelDeployment(
-          ref.namespace,
-          ref.name,
-          { spec: request.spec },
-          true,
+        const wouldBe = await this.deployments.patchSpec(
+          existing,
+          request.spec,
+          undefined,
+          {
+            dryRun: true,
+          },
         );
-        if (isDeepStrictEqual(wouldBe.spec, existing.spec))
-          return { resource: existing, created: false };
+        if (isDeepStrictEqual(wouldBe.spec, existing.md.spec)) {
+          return { resource: existing.md, created: false };
+        }
         throw new ConflictError(
           `ModelDeployment ${ref.namespace}/${ref.name} already exists on cluster ${ref.cluster} with a different spec`,
         );
       }
+      const event = {
+        reason: 'Deployed',
+        message: `Deployed ${md.spec.engine} model ${
+          md.spec.model.name
+        } by ${actorOf(credentials)}`,
+      };
       // The API server's dry run checks the CRD's cross-field rules; only then is anything created.
-      const checked = await cluster.gateway.createModelDeployment(md, true);
+      const checked = await this.deployments.create(cluster, md, event, {
+        dryRun: true,
+      });
       if (options.dryRun) return { resource: checked, created: false };
-      const resource = await cluster.gateway.createModelDeployment(md);
-      cluster.cache.modelDeployments.upsert(resource);
-      await this.event(
-        cluster,
-        resource,
-        'Deployed',
-        `Deployed ${md.spec.engine} model ${md.spec.model.name} by ${actorOf(
-          credentials,
-        )}`,
-      );
-      return { resource, created: true };
+      return {
+        resource: await this.deployments.create(cluster, md, event),
+        created: true,
+      };
     };
     return options.dryRun
       ? run()
@@ -150,29 +161,21 @@ export class DeploymentActions {
     credentials: BackstageCredentials,
   ) {
     return this.audited('scale', ref, body, credentials, async () => {
-      const { cluster, md } = this.find(ref);
+      const entry = this.deployments.require(ref);
       await this.authorizer.authorize(
         modelDeploymentScalePermission,
-        ref,
-        md,
+        entry,
         credentials,
         'scale',
       );
-      const replicas = checkReplicas(md.spec, body?.replicas);
-      const from = md.spec.replicas ?? 1;
-      await cluster.gateway.scaleModelDeployment(
-        ref.namespace,
-        ref.name,
-        replicas,
-      );
-      await this.event(
-        cluster,
-        md,
-        'Scaled',
-        `Scaled from ${from} to ${replicas} replicas by ${actorOf(
+      const replicas = checkReplicas(entry.md.spec, body?.replicas);
+      const from = entry.md.spec.replicas ?? 1;
+      await this.deployments.scale(entry, replicas, {
+        reason: 'Scaled',
+        message: `Scaled from ${from} to ${replicas} replicas by ${actorOf(
           credentials,
         )}`,
-      );
+      });
       return { replicas };
     });
   }
@@ -183,11 +186,11 @@ export class DeploymentActions {
     credentials: BackstageCredentials,
   ) {
     return this.audited('switch', ref, body, credentials, async () => {
-      const { cluster, md } = this.find(ref);
+      const entry = this.deployments.require(ref);
+      const { md } = entry;
       await this.authorizer.authorize(
         modelDeploymentSwitchPermission,
-        ref,
-        md,
+        entry,
         credentials,
         'switch the model of',
       );
@@ -219,103 +222,58 @@ export class DeploymentActions {
       };
       const problems = validateModelDeploymentSpec(spec);
       if (problems.length) throw new InputError(problems.join('; '));
-      if (
-        model.name === md.spec.model.name &&
-        (md.status?.activeModel ?? model.name) === model.name
-      ) {
+      if (model.name === md.spec.model.name && servedModel(md) === model.name) {
         throw new InputError(`${ref.name} already serves ${model.name}`);
       }
       const patch = {
-        spec: {
-          model: spec.model,
-          ...(body.strategy ? { switching: { strategy: body.strategy } } : {}),
-        },
+        model: spec.model,
+        ...(body.strategy ? { switching: { strategy: body.strategy } } : {}),
       };
-      await cluster.gateway.patchModelDeployment(
-        ref.namespace,
-        ref.name,
-        patch,
-        true,
-      );
-      await cluster.gateway.patchModelDeployment(
-        ref.namespace,
-        ref.name,
-        patch,
-      );
-      await this.event(
-        cluster,
-        md,
-        'SwitchRequested',
-        `Switch from ${md.status?.activeModel ?? md.spec.model.name} to ${
-          model.name
-        } requested by ${actorOf(credentials)}`,
-      );
-      return {
-        from: md.status?.activeModel ?? md.spec.model.name,
-        to: model.name,
-      };
+      const from = servedModel(md);
+      await this.deployments.patchSpec(entry, patch, undefined, {
+        dryRun: true,
+      });
+      await this.deployments.patchSpec(entry, patch, {
+        reason: 'SwitchRequested',
+        message: `Switch from ${from} to ${model.name} requested by ${actorOf(
+          credentials,
+        )}`,
+      });
+      return { from, to: model.name };
     });
   }
 
   /** A rollout restart, kept in the resource (an annotation the plan copies to the pod template). */
   async restart(ref: DeploymentRef, credentials: BackstageCredentials) {
     return this.audited('restart', ref, {}, credentials, async () => {
-      const { cluster, md } = this.find(ref);
+      const entry = this.deployments.require(ref);
       await this.authorizer.authorize(
         modelDeploymentRestartPermission,
-        ref,
-        md,
+        entry,
         credentials,
         'restart',
       );
-      const restartedAt = new Date().toISOString();
-      await cluster.gateway.patchModelDeployment(ref.namespace, ref.name, {
-        metadata: { annotations: { [ANNOTATIONS.restartedAt]: restartedAt } },
+      const restartedAt = await this.deployments.restart(entry, {
+        type: 'Normal',
+        reason: 'RestartRequested',
+        message: `Restart requested by ${actorOf(credentials)}`,
       });
-      await this.event(
-        cluster,
-        md,
-        'RestartRequested',
-        `Restart requested by ${actorOf(credentials)}`,
-      );
       return { restartedAt };
     });
   }
 
   async delete(ref: DeploymentRef, credentials: BackstageCredentials) {
     return this.audited('delete', ref, {}, credentials, async () => {
-      const { cluster, md } = this.find(ref);
+      const entry = this.deployments.require(ref);
       await this.authorizer.authorize(
         modelDeploymentDeletePermission,
-        ref,
-        md,
+        entry,
         credentials,
         'delete',
       );
-      await cluster.gateway.deleteModelDeployment(ref.namespace, ref.name);
+      await this.deployments.delete(entry);
       return { deleted: true };
     });
-  }
-
-  private find(ref: DeploymentRef): { cluster: Cluster; md: ModelDeployment } {
-    const cluster = this.clusters.readable(ref.cluster);
-    const md = cluster.cache.modelDeployments.get(ref.namespace, ref.name);
-    if (!md)
-      throw new NotFoundError(
-        `No ModelDeployment ${ref.namespace}/${ref.name} on cluster ${ref.cluster}`,
-      );
-    return { cluster, md };
-  }
-
-  private async event(
-    cluster: Cluster,
-    md: ModelDeployment,
-    reason: string,
-    message: string,
-  ) {
-    await cluster.gateway
-      .recordEvent(md, 'Normal', reason, message, this.clusters.identity)
-      .catch(e => this.logger.warn(`could not record event ${reason}: ${e}`));
   }
 
   /** Runs an action and writes its audit record, whatever the outcome. */
@@ -332,17 +290,10 @@ export class DeploymentActions {
       await this.audit.record({ ...entry, outcome: 'succeeded' });
       return result;
     } catch (e) {
-      const name = isError(e) ? e.name : 'Error';
-      const outcome =
-        name === 'NotAllowedError'
-          ? 'denied'
-          : ['InputError', 'NotFoundError', 'ConflictError'].includes(name)
-          ? 'rejected'
-          : 'failed';
       await this.audit
         .record({
           ...entry,
-          outcome,
+          outcome: outcomeOf(e),
           message: isError(e) ? e.message : String(e),
         })
         .catch(err =>

@@ -2,7 +2,7 @@ import { InputError } from '@backstage/errors';
 import {
   ModelDeployment,
   ModelDeploymentSpec,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { gpuAsk, nodeMatches } from '../capacity/nodeFit';
 import { ClusterCache } from '../cluster/ClusterCache';
 

@@ -1,12 +1,16 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { V1Pod } from '@kubernetes/client-node';
 import {
-  DeploymentRef,
   ModelDeployment,
-} from '@internal/backstage-plugin-model-hosting-common';
-import { Cluster, ClusterManager } from '../cluster/ClusterManager';
-import { Traffic } from '../gateway/Traffic';
-import { EngineAccess } from '../health/EngineAccess';
-import { sumMetric } from '../usage/engineCounters';
+  refKey,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
+import {
+  EngineLoad,
+  parseMetrics,
+} from '@modelhosting/backstage-plugin-model-hosting-node';
+import { DeploymentEntry } from '../deployments/ModelDeployments';
+import { EngineRegistry } from '../engines';
+import { PerServerAccess } from '../usage/EngineMeter';
 import { decideReplicas, LoadHistory } from './decide';
 
 export interface AutoscalerOptions {
@@ -15,7 +19,23 @@ export interface AutoscalerOptions {
   windowMs: number;
 }
 
-const keyOf = (r: DeploymentRef) => `${r.cluster}/${r.namespace}/${r.name}`;
+/** What the autoscaler needs of the deployments seam. */
+export interface ScaledDeployments {
+  synced(): DeploymentEntry[];
+  readyPods(entry: DeploymentEntry): V1Pod[];
+  scale(
+    entry: DeploymentEntry,
+    replicas: number,
+    event?: { reason: string; message: string },
+  ): Promise<void>;
+}
+
+/** The gateway's own counts of one deployment's requests. */
+export interface GatewayLoad {
+  inFlightOf(ref: DeploymentEntry['ref']): number;
+  waitingOf(ref: DeploymentEntry['ref']): number;
+  lastRequestOf(ref: DeploymentEntry['ref']): number | undefined;
+}
 
 /** Deployments the built-in autoscaler owns: request-based metrics (cpu and memory belong to the HPA). */
 export const isRequestScaled = (md: ModelDeployment) =>
@@ -27,8 +47,8 @@ export const isRequestScaled = (md: ModelDeployment) =>
 
 /**
  * The built-in autoscaler for requestsInFlight and queueDepth: reads the gateway's counters and the
- * engines' gauges (vLLM num_requests_running / waiting), averages them over a window, applies the
- * spec's stabilization windows and writes spec.replicas through the scale subresource; idle
+ * engines' load gauges (vLLM num_requests_running / waiting), averages them over a window, applies
+ * the spec's stabilization windows and writes spec.replicas through the scale subresource; idle
  * deployments go to zero after scaleToZeroAfterSeconds. Runs where the cluster's reconciler leads.
  */
 export class RequestAutoscaler {
@@ -37,9 +57,11 @@ export class RequestAutoscaler {
   private running = false;
 
   constructor(
-    private readonly clusters: ClusterManager,
-    private readonly access: EngineAccess,
-    private readonly traffic: Traffic,
+    private readonly deployments: ScaledDeployments,
+    private readonly engines: EngineRegistry,
+    private readonly access: PerServerAccess,
+    private readonly traffic: GatewayLoad,
+    private readonly isLeader: (cluster: string) => boolean,
     private readonly logger: LoggerService,
     private readonly options: AutoscalerOptions,
     private readonly now: () => number = Date.now,
@@ -58,17 +80,14 @@ export class RequestAutoscaler {
     if (this.running) return; // a slow round is not stacked on
     this.running = true;
     try {
-      for (const cluster of this.clusters.all()) {
-        if (!cluster.reconciler.isActive || !cluster.cache.synced) continue;
-        for (const md of cluster.cache.modelDeployments
-          .list()
-          .filter(isRequestScaled)) {
-          await this.evaluate(cluster, md).catch(e =>
-            this.logger.warn(
-              `autoscaling ${md.metadata.namespace}/${md.metadata.name}: ${e}`,
-            ),
-          );
-        }
+      for (const entry of this.deployments.synced()) {
+        if (!this.isLeader(entry.ref.cluster) || !isRequestScaled(entry.md))
+          continue;
+        await this.evaluate(entry).catch(e =>
+          this.logger.warn(
+            `autoscaling ${entry.ref.namespace}/${entry.ref.name}: ${e}`,
+          ),
+        );
       }
     } finally {
       this.running = false;
@@ -77,55 +96,51 @@ export class RequestAutoscaler {
 
   /** The engine's own load, for the whole deployment: each serving process's gauges, added up. */
   private async engineLoad(
-    cluster: Cluster,
-    ref: DeploymentRef,
-    md: ModelDeployment,
-  ): Promise<{ running: number; waiting: number; served: number } | undefined> {
-    if (md.spec.engine !== 'vllm') return undefined;
+    entry: DeploymentEntry,
+  ): Promise<EngineLoad | undefined> {
+    const metrics = this.engines.get(entry.md.spec.engine).metrics;
+    if (!metrics) return undefined;
     const servers = this.access.perServer(
-      ref,
-      md,
-      cluster.cache.readyPodsOf(md),
+      entry.ref,
+      entry.md,
+      this.deployments.readyPods(entry),
     );
-    const texts = (
+    const loads = (
       await Promise.all(
         servers.map(s =>
           s
-            .call('GET', '/metrics', undefined, 2000)
-            .then(res => (res.status < 400 ? res.text : undefined))
+            .call('GET', metrics.path, undefined, 2000)
+            .then(res =>
+              res.status < 300
+                ? metrics.load(parseMetrics(res.text))
+                : undefined,
+            )
+            // a server that does not answer adds no load; health checks report it
             .catch(() => undefined),
         ),
       )
-    ) // a server that does not answer adds no load; health checks report it
-      .filter((t): t is string => t !== undefined);
-    if (!texts.length) return undefined;
-    const sum = (name: string) =>
-      texts.reduce((n, t) => n + (sumMetric(t, name) ?? 0), 0);
+    ).filter((l): l is EngineLoad => l !== undefined);
+    if (!loads.length) return undefined;
     return {
-      running: sum('vllm:num_requests_running'),
-      waiting: sum('vllm:num_requests_waiting'),
-      served: sum('vllm:request_success_total'),
+      running: loads.reduce((n, l) => n + l.running, 0),
+      waiting: loads.reduce((n, l) => n + l.waiting, 0),
+      served: loads.reduce((n, l) => n + (l.served ?? 0), 0),
     };
   }
 
-  async evaluate(cluster: Cluster, md: ModelDeployment) {
-    const ref = {
-      cluster: cluster.name,
-      namespace: md.metadata.namespace!,
-      name: md.metadata.name,
-    };
-    const key = keyOf(ref);
+  async evaluate(entry: DeploymentEntry) {
+    const { ref, md } = entry;
+    const key = refKey(ref);
     const now = this.now();
     const a = md.spec.autoscaling!;
     const metric = a.metrics![0];
-    const engine = await this.engineLoad(cluster, ref, md);
+    const engine = await this.engineLoad(entry);
     const gatewayInFlight = this.traffic.inFlightOf(ref);
     const gatewayWaiting = this.traffic.waitingOf(ref);
     const load =
       metric.type === 'queueDepth'
         ? gatewayWaiting + (engine?.waiting ?? 0)
         : Math.max(gatewayInFlight, engine?.running ?? 0) + gatewayWaiting;
-
     let h = this.history.get(key);
     if (!h) {
       h = {
@@ -147,7 +162,6 @@ export class RequestAutoscaler {
       h.lastActive = Math.max(now, lastRequest ?? 0);
     }
     if (engine) h.lastServed = engine.served;
-
     const current = md.spec.replicas ?? 1;
     const decision = decideReplicas(h, {
       now,
@@ -158,20 +172,10 @@ export class RequestAutoscaler {
       windowMs: this.options.windowMs,
     });
     if (decision.replicas === current) return;
-    await cluster.gateway.scaleModelDeployment(
-      ref.namespace,
-      ref.name,
-      decision.replicas,
-    );
-    await cluster.gateway
-      .recordEvent(
-        md,
-        'Normal',
-        decision.replicas === 0 ? 'ScaledToZero' : 'Autoscaled',
-        `Scaled from ${current} to ${decision.replicas}: ${decision.reason}`,
-        this.clusters.identity,
-      )
-      .catch(() => undefined);
+    await this.deployments.scale(entry, decision.replicas, {
+      reason: decision.replicas === 0 ? 'ScaledToZero' : 'Autoscaled',
+      message: `Scaled from ${current} to ${decision.replicas}: ${decision.reason}`,
+    });
     this.logger.info(
       `autoscaled ${key} from ${current} to ${decision.replicas}: ${decision.reason}`,
     );

@@ -1,4 +1,4 @@
-import { ModelDeploymentSpec } from '@internal/backstage-plugin-model-hosting-common';
+import { ModelDeploymentSpec } from '@modelhosting/backstage-plugin-model-hosting-common';
 
 /** What the autoscaler remembers of one deployment (in memory: a restart only restarts the windows). */
 export interface LoadHistory {

@@ -1,26 +1,32 @@
-import { V1Pod } from '@kubernetes/client-node';
 import {
   ClusterCapacity,
   GpuHolder,
   GpuResourceUsage,
-  LABELS,
   NodeCapacity,
   PendingPod,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { ClusterCache } from '../cluster/ClusterCache';
-import { gpuRequests, isOurs } from '../cluster/slim';
-import { unschedulableReason } from '../controller/status';
+import {
+  deploymentOfPod,
+  gpuRequests,
+  unschedulableReason,
+} from '../cluster/pods';
+import { GPU_LABELS } from './placement';
 
 const isGpuResource = (name: string) =>
   name === 'nvidia.com/gpu' || name.startsWith('nvidia.com/mig-');
 
-const deploymentOf = (pod: V1Pod) =>
-  isOurs(pod)
-    ? {
-        namespace: pod.metadata!.namespace!,
-        name: pod.metadata!.labels![LABELS.instance],
-      }
-    : undefined;
+function sharingOf(
+  labels: Record<string, string>,
+  resources: GpuResourceUsage[],
+) {
+  if (resources.length === 0) return 'none';
+  if (labels[GPU_LABELS.sharingStrategy] === 'time-slicing')
+    return 'timeSliced';
+  if (resources.some(r => r.resource.startsWith('nvidia.com/mig-')))
+    return 'mig';
+  return 'exclusive';
+}
 
 /** Pure over the cache: GPUs per node (allocatable vs requested), who holds them, and who waits. */
 export function clusterCapacity(
@@ -41,7 +47,7 @@ export function clusterCapacity(
       );
     const holders: GpuHolder[] = pods.flatMap(pod =>
       Object.entries(gpuRequests(pod)).map(([resource, count]) => ({
-        deployment: deploymentOf(pod),
+        deployment: deploymentOfPod(pod),
         pod: pod.metadata!.name!,
         namespace: pod.metadata!.namespace!,
         resource,
@@ -65,17 +71,10 @@ export function clusterCapacity(
       t.requested += r.requested;
       totals.set(r.resource, t);
     }
-    const sharing: NodeCapacity['sharing'] =
-      resources.length === 0
-        ? 'none'
-        : labels['nvidia.com/gpu.sharing-strategy'] === 'time-slicing'
-        ? 'timeSliced'
-        : resources.some(r => r.resource.startsWith('nvidia.com/mig-'))
-        ? 'mig'
-        : 'exclusive';
+    const sharing: NodeCapacity['sharing'] = sharingOf(labels, resources);
     return {
       name,
-      product: labels['nvidia.com/gpu.product'],
+      product: labels[GPU_LABELS.product],
       sharing,
       ready:
         node.status?.conditions?.find(c => c.type === 'Ready')?.status ===
@@ -89,7 +88,7 @@ export function clusterCapacity(
     .list()
     .filter(p => !p.spec?.nodeName && Object.keys(gpuRequests(p)).length > 0)
     .map(p => ({
-      deployment: deploymentOf(p),
+      deployment: deploymentOfPod(p),
       pod: p.metadata!.name!,
       namespace: p.metadata!.namespace!,
       requests: gpuRequests(p),

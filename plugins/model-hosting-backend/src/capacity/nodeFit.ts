@@ -1,6 +1,7 @@
 import { V1Node, V1Pod, V1Toleration } from '@kubernetes/client-node';
-import { ModelDeployment } from '@internal/backstage-plugin-model-hosting-common';
-import { gpuRequests } from '../cluster/slim';
+import { ModelDeployment } from '@modelhosting/backstage-plugin-model-hosting-common';
+import { gpuRequests } from '../cluster/pods';
+import { GPU_LABELS, placement } from './placement';
 
 /** The GPU resource and count one replica asks for. */
 export function gpuAsk(md: ModelDeployment): {
@@ -30,27 +31,18 @@ function tolerates(tolerations: V1Toleration[], node: V1Node): boolean {
 /** Whether the scheduler could place one of this deployment's pods on the node, ignoring free capacity. */
 export function nodeMatches(md: ModelDeployment, node: V1Node): boolean {
   const labels = node.metadata?.labels ?? {};
-  const gpu = md.spec.resources?.gpu;
-  const selector: Record<string, string> = { ...(md.spec.nodeSelector ?? {}) };
-  const tolerations = [...((md.spec.tolerations ?? []) as V1Toleration[])];
-  if (gpu && gpu.count > 0) {
-    if (gpu.product) selector['nvidia.com/gpu.product'] = gpu.product;
-    if (md.spec.gpuSharing === 'timeSliced')
-      selector['nvidia.com/gpu.sharing-strategy'] = 'time-slicing';
-    else if (labels['nvidia.com/gpu.sharing-strategy'] === 'time-slicing')
-      return false;
-    tolerations.push({
-      key: 'nvidia.com/gpu',
-      operator: 'Exists',
-      effect: 'NoSchedule',
-    });
-  }
+  const p = placement(md);
   if (node.spec?.unschedulable) return false;
   if (node.status?.conditions?.find(c => c.type === 'Ready')?.status !== 'True')
     return false;
+  if (
+    p.avoidTimeSliced &&
+    labels[GPU_LABELS.sharingStrategy] === 'time-slicing'
+  )
+    return false;
   return (
-    Object.entries(selector).every(([k, v]) => labels[k] === v) &&
-    tolerates(tolerations, node)
+    Object.entries(p.nodeSelector).every(([k, v]) => labels[k] === v) &&
+    tolerates(p.tolerations, node)
   );
 }
 

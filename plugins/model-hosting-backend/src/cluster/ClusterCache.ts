@@ -16,10 +16,11 @@ import {
   MANAGED_BY,
   MODEL_DEPLOYMENT,
   ModelDeployment,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
+import { Counter } from '../metrics';
+import { isOurs, isPodReady } from './pods';
 import { ResourceCache } from './ResourceCache';
 import {
-  isOurs,
   slimDeployment,
   slimEvent,
   slimModelDeployment,
@@ -34,10 +35,6 @@ const managed = `${LABELS.managedBy}=${MANAGED_BY}`;
 const INSTANCE = 'instance';
 const INVOLVED = 'involved';
 const NODE = 'node';
-
-/** Everything the plugin reads from one cluster, kept current by watches. Reads never call the API server. */
-export const isPodReady = (pod: V1Pod) =>
-  pod.status?.conditions?.find(c => c.type === 'Ready')?.status === 'True';
 
 export class ClusterCache {
   readonly modelDeployments: ResourceCache<ModelDeployment>;
@@ -56,6 +53,7 @@ export class ClusterCache {
     readonly cluster: string,
     kubeConfig: KubeConfig,
     logger: LoggerService,
+    requests?: Counter,
   ) {
     const log = logger.child({ cluster });
     const cache = <T extends { metadata?: any }>(
@@ -69,6 +67,7 @@ export class ClusterCache {
         kubeConfig,
         { apiVersion, kind, path, slim, ...selectors },
         log,
+        requests && { add: n => requests.add(n, { cluster, resource: kind }) },
       );
 
     this.modelDeployments = cache(
@@ -197,10 +196,6 @@ export class ClusterCache {
         .filter(([, v]) => v instanceof ResourceCache)
         .map(([k, v]) => [k, (v as ResourceCache<any>).list().length]),
     );
-  }
-
-  get requests(): number {
-    return this.all.reduce((n, c) => n + c.requests, 0);
   }
 
   /** Resolves when every resource has been listed, or rejects with the cluster's error after timeoutMs. */

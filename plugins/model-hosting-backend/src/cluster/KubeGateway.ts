@@ -18,11 +18,13 @@ import {
   V1Deployment,
   V1Lease,
 } from '@kubernetes/client-node';
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { Counter } from '../metrics';
 import {
   MODEL_DEPLOYMENT,
   ModelDeployment,
   ModelDeploymentStatus,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 
 export const FIELD_MANAGER = 'backstage-model-hosting';
 
@@ -40,14 +42,16 @@ export class KubeGateway {
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
   private readonly coordination: CoordinationV1Api;
-  /** API requests made, for the benchmark: writes for actions and reconciles, and Lease renewals. */
-  requests = 0;
-  leaseRequests = 0;
 
   constructor(
     readonly cluster: string,
     kubeConfig: KubeConfig,
     private readonly timeoutMs: number,
+    /** Who writes: the reporting instance of Events and the holder identity of Leases. */
+    readonly identity: string,
+    private readonly logger: LoggerService,
+    /** Counts requests: `kind` write (actions, reconciles, status) or lease (leader election). */
+    private readonly requests: Counter = { add: () => {} },
   ) {
     this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -191,12 +195,28 @@ export class KubeGateway {
   }
 
   /** A Kubernetes Event on the ModelDeployment, as `kubectl describe md` shows them. */
-  recordEvent(
+  /**
+   * A Kubernetes Event on the ModelDeployment. Best effort: an Event that cannot be written is
+   * logged, never a failure of what it reports.
+   */
+  async event(
     md: ModelDeployment,
     type: 'Normal' | 'Warning',
     reason: string,
     message: string,
-    reporter: string,
+  ) {
+    await this.recordEvent(md, type, reason, message).catch(e =>
+      this.logger.warn(
+        `could not record event ${reason} on ${md.metadata.namespace}/${md.metadata.name}: ${e}`,
+      ),
+    );
+  }
+
+  private recordEvent(
+    md: ModelDeployment,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
   ) {
     const now = new Date();
     return this.call(
@@ -224,14 +244,13 @@ export class KubeGateway {
             lastTimestamp: now,
             source: { component: 'backstage-model-hosting' },
             reportingComponent: 'backstage-model-hosting',
-            reportingInstance: reporter,
+            reportingInstance: this.identity,
           },
         }),
     );
   }
 
   readLease(namespace: string, name: string): Promise<V1Lease | undefined> {
-    this.leaseRequests++;
     return this.call(`read Lease ${namespace}/${name}`, () =>
       this.coordination.readNamespacedLease({ namespace, name }),
     ).catch(e => {
@@ -241,7 +260,6 @@ export class KubeGateway {
   }
 
   createLease(lease: V1Lease): Promise<V1Lease> {
-    this.leaseRequests++;
     return this.call(`create Lease ${lease.metadata?.name}`, () =>
       this.coordination.createNamespacedLease({
         namespace: lease.metadata!.namespace!,
@@ -252,7 +270,6 @@ export class KubeGateway {
 
   /** Replace with the resourceVersion read before: a concurrent writer makes this fail with a ConflictError. */
   replaceLease(lease: V1Lease): Promise<V1Lease> {
-    this.leaseRequests++;
     return this.call(`update Lease ${lease.metadata?.name}`, () =>
       this.coordination.replaceNamespacedLease({
         namespace: lease.metadata!.namespace!,
@@ -263,7 +280,10 @@ export class KubeGateway {
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    if (!what.includes('Lease')) this.requests++;
+    this.requests.add(1, {
+      cluster: this.cluster,
+      kind: what.includes('Lease') ? 'lease' : 'write',
+    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

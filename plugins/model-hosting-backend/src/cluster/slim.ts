@@ -9,11 +9,8 @@ import {
   V1Service,
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
-import {
-  LABELS,
-  MANAGED_BY,
-  ModelDeployment,
-} from '@internal/backstage-plugin-model-hosting-common';
+import { ModelDeployment } from '@modelhosting/backstage-plugin-model-hosting-common';
+import { gpuRequests, isOurs } from './pods';
 
 // What the caches keep of each object: enough for the views and the reconciler, no more.
 
@@ -37,9 +34,6 @@ function withoutLastApplied(a?: Record<string, string>) {
   return rest;
 }
 
-export const isOurs = (o: { metadata?: { labels?: Record<string, string> } }) =>
-  o.metadata?.labels?.[LABELS.managedBy] === MANAGED_BY;
-
 export const slimModelDeployment = (o: any): ModelDeployment => ({
   ...o,
   metadata: meta(o.metadata),
@@ -56,22 +50,6 @@ export const slimReplicaSet = (o: V1ReplicaSet): V1ReplicaSet => ({
   spec: { replicas: o.spec?.replicas, selector: o.spec!.selector },
   status: o.status,
 });
-
-/** GPU extended resources (whole GPUs, time-sliced replicas and MIG slices) a pod asks for. */
-export function gpuRequests(pod: V1Pod): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const c of pod.spec?.containers ?? []) {
-    const limits = {
-      ...(c.resources?.requests ?? {}),
-      ...(c.resources?.limits ?? {}),
-    };
-    for (const [name, value] of Object.entries(limits)) {
-      if (name.startsWith('nvidia.com/'))
-        out[name] = (out[name] ?? 0) + Number(value);
-    }
-  }
-  return out;
-}
 
 /** Our pods, and any other pod holding GPUs (they count against capacity); finished pods hold nothing. */
 export function slimPod(o: V1Pod): V1Pod | undefined {

@@ -3,6 +3,12 @@ import { ConflictError } from '@backstage/errors';
 import { V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { KubeGateway } from '../cluster/KubeGateway';
 
+/** Where the Lease lives: the cluster's API server (optimistic concurrency on resourceVersion). */
+export type LeaseStore = Pick<
+  KubeGateway,
+  'readLease' | 'createLease' | 'replaceLease'
+>;
+
 export interface LeaderElectionOptions {
   namespace: string;
   leaseName: string;
@@ -10,6 +16,11 @@ export interface LeaderElectionOptions {
   leaseDurationSeconds: number;
   renewIntervalMs: number;
 }
+
+const withSpec = (lease: V1Lease, spec: V1Lease['spec']): V1Lease => ({
+  ...lease,
+  spec,
+});
 
 /**
  * One active reconciler per cluster across backend replicas: whoever holds the coordination.k8s.io
@@ -24,7 +35,7 @@ export class LeaderElector {
   private round?: Promise<void>;
 
   constructor(
-    private readonly gateway: KubeGateway,
+    private readonly gateway: LeaseStore,
     private readonly options: LeaderElectionOptions,
     private readonly onChange: (leader: boolean) => void,
     private readonly logger: LoggerService,
@@ -157,8 +168,3 @@ export class LeaderElector {
     if (!this.stopped) this.set(true);
   }
 }
-
-const withSpec = (lease: V1Lease, spec: V1Lease['spec']): V1Lease => ({
-  ...lease,
-  spec,
-});

@@ -7,15 +7,16 @@ import {
   LABELS,
   ModelDeployment,
   ModelDeploymentStatus,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { oneMoreFits } from '../capacity/nodeFit';
-import { ClusterCache } from '../cluster/ClusterCache';
+import { Cluster } from '../cluster/Clusters';
 import { ResourceCache } from '../cluster/ResourceCache';
-import { KubeGateway } from '../cluster/KubeGateway';
-import { engineFor } from '../engines';
+import { EngineRegistry } from '../engines';
+import { Counter } from '../metrics';
 import { plan } from './plan';
 import { decideRollout, RolloutDecision } from './rollout';
 import { computeStatus } from './status';
+import { WorkQueue } from './WorkQueue';
 
 const APPLIED_HASH = 'modelhosting.io/applied-hash';
 const WORKERS = 4;
@@ -23,6 +24,18 @@ const RESYNC_MS = 60_000;
 
 const keyOf = (namespace: string | undefined, name: string) =>
   `${namespace}/${name}`;
+const plain = (v: unknown) => JSON.parse(JSON.stringify(v ?? {}));
+const sameStatus = (
+  a: ModelDeploymentStatus | undefined,
+  b: ModelDeploymentStatus,
+) => isDeepStrictEqual(plain(a), plain(b));
+
+/** A stale view (conflict) is retried soon; anything else backs off up to 30 s. */
+export function reconcileBackoffMs(attempt: number, error: unknown): number {
+  if (error instanceof ConflictError)
+    return Math.min(100 * 2 ** (attempt - 1), 5_000);
+  return Math.min(500 * 2 ** attempt, 30_000);
+}
 
 /**
  * Makes one cluster match its ModelDeployments. Level-triggered: any change to a ModelDeployment
@@ -30,28 +43,45 @@ const keyOf = (namespace: string | undefined, name: string) =>
  * Only the leader of the cluster's Lease runs passes.
  */
 export class Reconciler {
-  private readonly queue = new Set<string>();
-  private readonly inFlight = new Set<string>();
-  private readonly retries = new Map<string, number>();
-  private active = false;
-  private workers = 0;
+  private readonly queue: WorkQueue;
   private resyncTimer?: NodeJS.Timeout;
-  /** Passes that finished, for tests and the benchmark. */
-  passes = 0;
 
   constructor(
-    private readonly cache: ClusterCache,
-    private readonly gateway: KubeGateway,
+    private readonly cluster: Cluster,
+    private readonly engines: EngineRegistry,
     private readonly logger: LoggerService,
-    private readonly identity: string,
+    private readonly passes: Counter = { add: () => {} },
     private readonly now: () => Date = () => new Date(),
   ) {
+    const { cache } = cluster;
+    this.queue = new WorkQueue(
+      async key => {
+        try {
+          await this.reconcile(key);
+        } finally {
+          this.passes.add(1, { cluster: cluster.name });
+        }
+      },
+      {
+        workers: WORKERS,
+        // Plans made from a half-listed cache could delete what they cannot see yet.
+        ready: () => cache.synced,
+        backoffMs: reconcileBackoffMs,
+        onFailure: async (key, e, attempt) => {
+          if (e instanceof ConflictError) return; // our view was stale; the watch brings the newer object
+          this.logger.warn(
+            `reconcile of ${key} failed (attempt ${attempt}): ${e}`,
+          );
+          if (attempt === 1) await this.reportFailure(key, e);
+        },
+      },
+    );
     cache.modelDeployments.onChange((_t, md) =>
-      this.enqueue(keyOf(md.metadata.namespace, md.metadata.name)),
+      this.queue.add(keyOf(md.metadata.namespace, md.metadata.name)),
     );
     const byOwner = (_t: string, o: KubernetesObject) => {
       const instance = o.metadata?.labels?.[LABELS.instance];
-      if (instance) this.enqueue(keyOf(o.metadata?.namespace, instance));
+      if (instance) this.queue.add(keyOf(o.metadata?.namespace, instance));
     };
     for (const c of [
       cache.deployments,
@@ -59,16 +89,24 @@ export class Reconciler {
       cache.services,
       cache.configMaps,
       cache.hpas,
-    ])
+    ]) {
       c.onChange(byOwner);
+    }
     // Freed or added capacity can unblock Pending deployments and rolling switches.
     cache.nodes.onChange(() => this.enqueueAll());
   }
 
+  private get cache() {
+    return this.cluster.cache;
+  }
+
+  private get gateway() {
+    return this.cluster.gateway;
+  }
+
   /** Becomes the cluster's active reconciler (or stops being it). */
   setActive(active: boolean) {
-    if (active === this.active) return;
-    this.active = active;
+    if (active === this.queue.isActive) return;
     this.logger.info(
       active
         ? 'became the active reconciler'
@@ -76,14 +114,17 @@ export class Reconciler {
     );
     clearInterval(this.resyncTimer);
     if (active) {
+      this.queue.start();
       this.enqueueAll();
       this.resyncTimer = setInterval(() => this.enqueueAll(), RESYNC_MS);
       this.resyncTimer.unref?.();
+    } else {
+      this.queue.stop();
     }
   }
 
   get isActive() {
-    return this.active;
+    return this.queue.isActive;
   }
 
   stop() {
@@ -91,52 +132,8 @@ export class Reconciler {
   }
 
   enqueueAll() {
-    for (const md of this.cache.modelDeployments.list())
-      this.enqueue(keyOf(md.metadata.namespace, md.metadata.name));
-  }
-
-  enqueue(key: string) {
-    if (!this.active) return;
-    this.queue.add(key);
-    while (this.workers < WORKERS && this.queue.size > this.inFlight.size) {
-      this.workers++;
-      void this.work().finally(() => this.workers--);
-    }
-  }
-
-  private async work() {
-    for (;;) {
-      if (!this.active) return;
-      if (!this.cache.synced) {
-        // Plans made from a half-listed cache could delete what they cannot see yet.
-        await new Promise(r => setTimeout(r, 200));
-        continue;
-      }
-      const key = [...this.queue].find(k => !this.inFlight.has(k));
-      if (!key) return;
-      this.queue.delete(key);
-      this.inFlight.add(key);
-      try {
-        await this.reconcile(key);
-        this.retries.delete(key);
-      } catch (e) {
-        if (e instanceof ConflictError) {
-          // Our view was stale; the watch brings the newer object and we look again.
-          setTimeout(() => this.enqueue(key), 100).unref?.();
-          continue;
-        }
-        const attempt = (this.retries.get(key) ?? 0) + 1;
-        this.retries.set(key, attempt);
-        if (attempt === 1) await this.reportFailure(key, e);
-        const delay = Math.min(500 * 2 ** attempt, 30_000);
-        this.logger.warn(
-          `reconcile of ${key} failed (attempt ${attempt}, retry in ${delay} ms): ${e}`,
-        );
-        setTimeout(() => this.enqueue(key), delay).unref?.();
-      } finally {
-        this.inFlight.delete(key);
-        this.passes++;
-      }
+    for (const md of this.cache.modelDeployments.list()) {
+      this.queue.add(keyOf(md.metadata.namespace, md.metadata.name));
     }
   }
 
@@ -146,7 +143,7 @@ export class Reconciler {
     const md = this.cache.modelDeployments.get(namespace, name);
     // Deleted: owner references let the garbage collector remove the children.
     if (!md || md.metadata.deletionTimestamp) return;
-    const engine = engineFor(md.spec.engine);
+    const engine = this.engines.get(md.spec.engine);
     const deployment = this.cache.deployments.get(namespace, name);
     const pods = this.cache.podsOf(md);
     const now = this.now();
@@ -304,19 +301,7 @@ export class Reconciler {
       ]);
     }
     for (const [type, reason, message] of events) {
-      await this.gateway
-        .recordEvent(md, type, reason, message, this.identity)
-        .catch(e =>
-          this.logger.warn(
-            `could not record event ${reason} on ${md.metadata.namespace}/${md.metadata.name}: ${e}`,
-          ),
-        );
+      await this.gateway.event(md, type, reason, message);
     }
   }
 }
-
-const plain = (v: unknown) => JSON.parse(JSON.stringify(v ?? {}));
-const sameStatus = (
-  a: ModelDeploymentStatus | undefined,
-  b: ModelDeploymentStatus,
-) => isDeepStrictEqual(plain(a), plain(b));

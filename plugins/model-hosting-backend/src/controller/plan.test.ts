@@ -1,6 +1,10 @@
-import { engineFor } from '../engines';
+import { EngineRegistry } from '../engines';
+
 import { plan } from './plan';
 import { modelDeployment } from './testFixtures';
+
+const engines = new EngineRegistry();
+const engineFor = (name: string) => engines.get(name);
 
 describe('plan', () => {
   it('asks for whole GPUs of the right product, tolerates the GPU taint and stays off time-sliced nodes', () => {

@@ -2,25 +2,22 @@ import { createHash } from 'crypto';
 import {
   V1ConfigMap,
   V1Deployment,
-  V1NodeAffinity,
   V1OwnerReference,
   V1Service,
-  V1Toleration,
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import {
+  ANNOTATIONS,
   LABELS,
   MANAGED_BY,
   MODEL_DEPLOYMENT,
   ModelDeployment,
-} from '@internal/backstage-plugin-model-hosting-common';
-import { configMapName, EngineAdapter } from '../engines';
-
-export const ANNOTATIONS = {
-  model: 'modelhosting.io/model',
-  configHash: 'modelhosting.io/config-hash',
-  restartedAt: 'modelhosting.io/restarted-at',
-} as const;
+} from '@modelhosting/backstage-plugin-model-hosting-common';
+import {
+  configMapName,
+  EngineAdapter,
+} from '@modelhosting/backstage-plugin-model-hosting-node';
+import { nodeAffinity as affinityOf, placement } from '../capacity/placement';
 
 /** What the controller decided to run right now: the spec's model with this many replicas. */
 export interface RolloutTarget {
@@ -73,48 +70,6 @@ function ownerReference(md: ModelDeployment): V1OwnerReference {
 
 const hash = (value: unknown) =>
   createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
-
-/** Where the pods may run: GPU product and sharing mode map to GPU feature discovery labels. */
-function placement(md: ModelDeployment) {
-  const gpu = md.spec.resources?.gpu;
-  const nodeSelector: Record<string, string> = {
-    ...(md.spec.nodeSelector ?? {}),
-  };
-  const tolerations: V1Toleration[] = [
-    ...((md.spec.tolerations ?? []) as V1Toleration[]),
-  ];
-  let nodeAffinity: V1NodeAffinity | undefined;
-  if (gpu && gpu.count > 0) {
-    if (gpu.product) nodeSelector['nvidia.com/gpu.product'] = gpu.product;
-    if (md.spec.gpuSharing === 'timeSliced') {
-      nodeSelector['nvidia.com/gpu.sharing-strategy'] = 'time-slicing';
-    } else {
-      // Exclusive GPUs: stay off nodes that share theirs by time-slicing.
-      nodeAffinity = {
-        requiredDuringSchedulingIgnoredDuringExecution: {
-          nodeSelectorTerms: [
-            {
-              matchExpressions: [
-                {
-                  key: 'nvidia.com/gpu.sharing-strategy',
-                  operator: 'NotIn',
-                  values: ['time-slicing'],
-                },
-              ],
-            },
-          ],
-        },
-      };
-    }
-    // GPU nodes are tainted so that only GPU workloads land there.
-    tolerations.push({
-      key: 'nvidia.com/gpu',
-      operator: 'Exists',
-      effect: 'NoSchedule',
-    });
-  }
-  return { nodeSelector, tolerations, nodeAffinity };
-}
 
 function resources(md: ModelDeployment) {
   const r = md.spec.resources;
@@ -200,7 +155,9 @@ export function plan(
   const model = md.spec.model;
   const config = engine.config(md, model);
   const container = engine.container(md, model);
-  const { nodeSelector, tolerations, nodeAffinity } = placement(md);
+  const where = placement(md);
+  const { nodeSelector, tolerations } = where;
+  const nodeAffinity = affinityOf(where);
   const restartedAt = md.metadata.annotations?.[ANNOTATIONS.restartedAt];
 
   const configMap: V1ConfigMap = {

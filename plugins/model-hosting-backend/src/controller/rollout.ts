@@ -1,9 +1,9 @@
 import { V1Deployment } from '@kubernetes/client-node';
 import {
+  ANNOTATIONS,
   ModelDeployment,
   ModelDeploymentStatus,
-} from '@internal/backstage-plugin-model-hosting-common';
-import { ANNOTATIONS } from './plan';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 
 export type SwitchState = NonNullable<ModelDeploymentStatus['switch']>;
 export type LastSwitch = NonNullable<ModelDeploymentStatus['lastSwitch']>;

@@ -1,6 +1,10 @@
-import { engineFor } from '../engines';
+import { EngineRegistry } from '../engines';
+
 import { computeStatus } from './status';
 import { modelDeployment, pendingPod, settledDeployment } from './testFixtures';
+
+const engines = new EngineRegistry();
+const engineFor = (name: string) => engines.get(name);
 
 const now = new Date('2026-11-24T12:00:00Z');
 const apply = { action: { kind: 'apply' as const, replicas: 2 } };

@@ -3,22 +3,12 @@ import {
   ModelDeployment,
   ModelDeploymentPhase,
   ModelDeploymentStatus,
-} from '@internal/backstage-plugin-model-hosting-common';
-import { EngineAdapter } from '../engines';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
+import { unschedulableReason } from '../cluster/pods';
 import { selectorString } from './plan';
 import { RolloutDecision, settledModel } from './rollout';
 
 type Condition = NonNullable<ModelDeploymentStatus['conditions']>[number];
-
-/** Why pods wait for a node, in the scheduler's words ("0/6 nodes are available: 2 Insufficient nvidia.com/gpu, …"). */
-export function unschedulableReason(pods: V1Pod[]): string | undefined {
-  for (const pod of pods) {
-    const c = pod.status?.conditions?.find(x => x.type === 'PodScheduled');
-    if (c?.status === 'False' && c.reason === 'Unschedulable')
-      return c.message ?? 'no node fits the pod';
-  }
-  return undefined;
-}
 
 function condition(
   previous: Condition[] | undefined,
@@ -48,7 +38,7 @@ function condition(
 /** Pure: the status the ModelDeployment should show, from what runs and the rollout decision. */
 export function computeStatus(
   md: ModelDeployment,
-  engine: EngineAdapter,
+  engine: { port: number },
   observed: { deployment?: V1Deployment; pods: V1Pod[] },
   decision: RolloutDecision,
   now: Date,

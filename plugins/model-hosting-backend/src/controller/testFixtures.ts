@@ -1,9 +1,9 @@
 import { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import {
+  ANNOTATIONS,
   MODEL_DEPLOYMENT,
   ModelDeployment,
-} from '@internal/backstage-plugin-model-hosting-common';
-import { ANNOTATIONS } from './plan';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 
 /** A ModelDeployment as the API server would return it (defaults filled in). */
 export function modelDeployment(

@@ -1,13 +1,22 @@
-import { configEnv, configMapName, EngineAdapter, httpGet } from './types';
+import {
+  configEnv,
+  EngineAdapter,
+  getOk,
+  httpGetProbe,
+  runProbe,
+} from '@modelhosting/backstage-plugin-model-hosting-node';
 
 const PORT = 8080;
+const healthPath = (path?: string) => path ?? '/v2/health/ready';
 
 /** A plain HTTP predictor; by default MLServer, which serves scikit-learn, XGBoost and MLflow models. */
 export const httpEngine: EngineAdapter = {
   engine: 'http',
+  title: 'HTTP predictor',
   apiKind: 'http',
   defaultImage: 'seldonio/mlserver:1.6.1',
   port: PORT,
+  metering: 'gateway',
   config: (_md, model) => ({
     MODEL_NAME: model.name,
     MODEL_VERSION: model.version ?? '',
@@ -17,19 +26,25 @@ export const httpEngine: EngineAdapter = {
     MLSERVER_HTTP_PORT: String(PORT),
   }),
   container: (md, model) => {
-    const path = md.spec.healthCheck?.path ?? '/v2/health/ready';
+    const path = healthPath(md.spec.healthCheck?.path);
     return {
       image: md.spec.image ?? httpEngine.defaultImage,
       port: PORT,
       args: [...(md.spec.engineArgs ?? [])],
-      env: configEnv(
-        Object.keys(httpEngine.config(md, model)),
-        configMapName(md),
-        md,
-      ),
-      startupProbe: httpGet(path, PORT, 5, 60),
-      readinessProbe: httpGet(path, PORT, 10, 3),
-      livenessProbe: httpGet(path, PORT, 30, 3),
+      env: configEnv(Object.keys(httpEngine.config(md, model)), md),
+      startupProbe: httpGetProbe(path, PORT, 5, 60),
+      readinessProbe: httpGetProbe(path, PORT, 10, 3),
+      livenessProbe: httpGetProbe(path, PORT, 30, 3),
     };
   },
+  probe: (call, md) =>
+    runProbe(async () => {
+      const path = healthPath(md.spec.healthCheck?.path);
+      const status = await getOk(call, path);
+      return {
+        healthy: true,
+        message: `GET ${path} answered ${status}`,
+        pulled: [],
+      };
+    }),
 };

@@ -1,13 +1,21 @@
-import { configEnv, configMapName, EngineAdapter, httpGet } from './types';
+import {
+  configEnv,
+  EngineAdapter,
+  httpGetProbe,
+  runProbe,
+} from '@modelhosting/backstage-plugin-model-hosting-node';
+import { probeOpenAiCompatible } from './openaiProbe';
 
 const PORT = 8080;
 
 /** Any OpenAI-compatible server; by default llama.cpp's server loading a GGUF model from Hugging Face. */
 export const openaiEngine: EngineAdapter = {
   engine: 'openai',
+  title: 'OpenAI-compatible',
   apiKind: 'openai',
   defaultImage: 'ghcr.io/ggml-org/llama.cpp:server',
   port: PORT,
+  metering: 'gateway',
   config: (_md, model) => ({
     MODEL_NAME: model.name,
     MODEL_SOURCE: model.source ?? '',
@@ -28,13 +36,10 @@ export const openaiEngine: EngineAdapter = {
           '$(MODEL_NAME)',
           ...(md.spec.engineArgs ?? []),
         ],
-    env: configEnv(
-      Object.keys(openaiEngine.config(md, model)),
-      configMapName(md),
-      md,
-    ),
-    startupProbe: httpGet('/v1/models', PORT, 10, 120),
-    readinessProbe: httpGet('/v1/models', PORT, 10, 3),
-    livenessProbe: httpGet('/v1/models', PORT, 30, 3),
+    env: configEnv(Object.keys(openaiEngine.config(md, model)), md),
+    startupProbe: httpGetProbe('/v1/models', PORT, 10, 120),
+    readinessProbe: httpGetProbe('/v1/models', PORT, 10, 3),
+    livenessProbe: httpGetProbe('/v1/models', PORT, 30, 3),
   }),
+  probe: (call, md) => runProbe(() => probeOpenAiCompatible(call, md)),
 };

@@ -1,13 +1,48 @@
-import { configEnv, configMapName, EngineAdapter, httpGet } from './types';
+import {
+  configEnv,
+  EngineAdapter,
+  httpGetProbe,
+  MetricFamilies,
+  runProbe,
+  sumSamples,
+} from '@modelhosting/backstage-plugin-model-hosting-node';
+import { probeOpenAiCompatible } from './openaiProbe';
 
 const PORT = 8000;
+
+/** vLLM's own counters (Prometheus text on /metrics), which see every request it serves. */
+function counters(metrics: MetricFamilies) {
+  const requests = sumSamples(metrics, 'vllm:request_success_total');
+  if (requests === undefined) return undefined;
+  return {
+    requests,
+    promptTokens: sumSamples(metrics, 'vllm:prompt_tokens_total') ?? 0,
+    generationTokens: sumSamples(metrics, 'vllm:generation_tokens_total') ?? 0,
+    latencySecondsSum:
+      sumSamples(metrics, 'vllm:e2e_request_latency_seconds_sum') ?? 0,
+    latencyCount:
+      sumSamples(metrics, 'vllm:e2e_request_latency_seconds_count') ?? 0,
+  };
+}
+
+function load(metrics: MetricFamilies) {
+  const running = sumSamples(metrics, 'vllm:num_requests_running');
+  if (running === undefined) return undefined;
+  return {
+    running,
+    waiting: sumSamples(metrics, 'vllm:num_requests_waiting') ?? 0,
+    served: sumSamples(metrics, 'vllm:request_success_total'),
+  };
+}
 
 /** vLLM's OpenAI-compatible server (vllm serve). */
 export const vllmEngine: EngineAdapter = {
   engine: 'vllm',
+  title: 'vLLM',
   apiKind: 'openai',
   defaultImage: 'vllm/vllm-openai:v0.8.5',
   port: PORT,
+  metering: 'engine',
   config: (md, model) => ({
     MODEL_NAME: model.name,
     MODEL_SOURCE: model.source ?? '',
@@ -30,14 +65,13 @@ export const vllmEngine: EngineAdapter = {
       '$(TENSOR_PARALLEL_SIZE)',
       ...(md.spec.engineArgs ?? []),
     ],
-    env: configEnv(
-      Object.keys(vllmEngine.config(md, model)),
-      configMapName(md),
-      md,
-    ),
+    env: configEnv(Object.keys(vllmEngine.config(md, model)), md),
     // Up to 30 minutes to download and load weights.
-    startupProbe: httpGet('/health', PORT, 10, 180),
-    readinessProbe: httpGet('/health', PORT, 10, 3),
-    livenessProbe: httpGet('/health', PORT, 30, 3),
+    startupProbe: httpGetProbe('/health', PORT, 10, 180),
+    readinessProbe: httpGetProbe('/health', PORT, 10, 3),
+    livenessProbe: httpGetProbe('/health', PORT, 30, 3),
   }),
+  probe: (call, md) =>
+    runProbe(() => probeOpenAiCompatible(call, md, '/health')),
+  metrics: { path: '/metrics', counters, load },
 };

@@ -1,19 +1,24 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { NotAllowedError, NotFoundError } from '@backstage/errors';
 import {
   CapacityResponse,
+  ClusterState,
   DeploymentDetail,
   DeploymentRef,
   FleetResponse,
   HpaInfo,
-  ModelDeployment,
   modelDeploymentReadPermission,
-} from '@internal/backstage-plugin-model-hosting-common';
+  ResourcesResponse,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import { DeploymentAuthorizer } from '../actions/authorize';
 import { clusterCapacity } from '../capacity/clusterCapacity';
-import { ClusterManager } from '../cluster/ClusterManager';
-import { podInfo, summarize } from './summarize';
+import { Cluster, Clusters } from '../cluster/Clusters';
+import {
+  DeploymentEntry,
+  ModelDeployments,
+} from '../deployments/ModelDeployments';
+import { EngineRegistry } from '../engines';
+import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
+import { endpointOf, podInfo, summarize } from './summarize';
 
 function hpaInfo(
   hpa: V2HorizontalPodAutoscaler | undefined,
@@ -34,80 +39,85 @@ function hpaInfo(
   };
 }
 
+function clusterState(cluster: Cluster): ClusterState {
+  const { cache } = cluster;
+  let error: string | undefined;
+  if (cache.error)
+    error = `Cluster '${cluster.name}' is unreachable: ${cache.error}`;
+  else if (!cache.synced) error = `Cluster '${cluster.name}' is still loading`;
+  const synced = cache.modelDeployments.synced;
+  return error
+    ? { name: cluster.name, reachable: false, error, synced }
+    : { name: cluster.name, reachable: true, synced };
+}
+
 /** Read views over every cluster, served from the watch caches: no Kubernetes request per call. */
 export class FleetService {
   constructor(
-    private readonly clusters: ClusterManager,
+    private readonly clusters: Clusters,
+    private readonly deployments: ModelDeployments,
+    private readonly engines: EngineRegistry,
     private readonly authorizer: DeploymentAuthorizer,
   ) {}
 
-  async listDeployments(
+  /** The port of a deployment's engine (80 for an engine no longer registered). */
+  private portOf(entry: DeploymentEntry) {
+    return this.engines.has(entry.md.spec.engine)
+      ? this.engines.get(entry.md.spec.engine).port
+      : 80;
+  }
+
+  private async readable(
     credentials: BackstageCredentials,
-  ): Promise<FleetResponse> {
-    const response: FleetResponse = { items: [], clusters: [] };
-    const candidates: Array<{ ref: DeploymentRef; md: ModelDeployment }> = [];
-    for (const cluster of this.clusters.all()) {
-      const { cache } = cluster;
-      const error = cache.error
-        ? `Cluster '${cluster.name}' is unreachable: ${cache.error}`
-        : cache.synced
-        ? undefined
-        : `Cluster '${cluster.name}' is still loading`;
-      response.clusters.push(
-        error
-          ? { name: cluster.name, reachable: false, error }
-          : { name: cluster.name, reachable: true },
-      );
-      for (const md of cache.modelDeployments.list()) {
-        candidates.push({
-          ref: {
-            cluster: cluster.name,
-            namespace: md.metadata.namespace!,
-            name: md.metadata.name,
-          },
-          md,
-        });
-      }
-    }
+  ): Promise<DeploymentEntry[]> {
+    const candidates = this.deployments.all({ includeDeleting: true });
     const allowed = await this.authorizer.allowed(
       modelDeploymentReadPermission,
       candidates,
       credentials,
     );
-    response.items = candidates
-      .filter((_, i) => allowed[i])
-      .map(({ ref, md }) => summarize(ref.cluster, md));
-    response.items.sort((a, b) =>
+    return candidates.filter((_, i) => allowed[i]);
+  }
+
+  async listDeployments(
+    credentials: BackstageCredentials,
+  ): Promise<FleetResponse> {
+    const items = (await this.readable(credentials)).map(e =>
+      summarize(e.ref.cluster, e.md, this.portOf(e)),
+    );
+    items.sort((a, b) =>
       `${a.cluster}/${a.namespace}/${a.name}`.localeCompare(
         `${b.cluster}/${b.namespace}/${b.name}`,
       ),
     );
-    return response;
+    return { items, clusters: this.clusters.all().map(clusterState) };
+  }
+
+  /** Every readable ModelDeployment whole, for the catalog module. */
+  async listResources(
+    credentials: BackstageCredentials,
+  ): Promise<ResourcesResponse> {
+    const items = (await this.readable(credentials)).map(e => ({
+      cluster: e.ref.cluster,
+      resource: e.md,
+      apiKind: this.engines.has(e.md.spec.engine)
+        ? this.engines.get(e.md.spec.engine).apiKind
+        : ('http' as const),
+      endpoint: endpointOf(e.md, this.portOf(e)),
+    }));
+    return { items, clusters: this.clusters.all().map(clusterState) };
   }
 
   async getDeployment(
     ref: DeploymentRef,
     credentials: BackstageCredentials,
   ): Promise<DeploymentDetail> {
-    const { cache } = this.clusters.readable(ref.cluster);
-    const md = cache.modelDeployments.get(ref.namespace, ref.name);
-    if (!md)
-      throw new NotFoundError(
-        `No ModelDeployment ${ref.namespace}/${ref.name} on cluster ${ref.cluster}`,
-      );
-    const [allowed] = await this.authorizer.allowed(
-      modelDeploymentReadPermission,
-      [{ ref, md }],
-      credentials,
-    );
-    if (!allowed)
-      throw new NotAllowedError(
-        `You may not read ${ref.namespace}/${ref.name} on cluster ${ref.cluster}`,
-      );
-    const pods = cache.podsOf(md);
+    const entry = await this.deployments.requireReadable(ref, credentials);
+    const { cache } = entry.cluster;
+    const pods = this.deployments.pods(entry);
     return {
-      summary: summarize(ref.cluster, md),
-      resource: md,
+      summary: summarize(ref.cluster, entry.md, this.portOf(entry)),
+      resource: entry.md,
       pods: pods
         .map(p =>
           podInfo(
@@ -119,7 +129,7 @@ export class FleetService {
         )
         .sort((a, b) => a.name.localeCompare(b.name)),
       events: cache
-        .eventsOf(md, pods)
+        .eventsOf(entry.md, pods)
         .slice(0, 50)
         .map(e => ({
           type: e.type,
@@ -133,42 +143,20 @@ export class FleetService {
     };
   }
 
-  /** What the plugin holds and has asked of the API servers: for operators and the benchmark. */
-  stats() {
-    return {
-      memory: process.memoryUsage(),
-      clusters: this.clusters.all().map(c => ({
-        name: c.name,
-        synced: c.cache.synced,
-        error: c.cache.error,
-        objects: c.cache.counts,
-        apiRequests: {
-          listsAndWatches: c.cache.requests,
-          writes: c.gateway.requests,
-          lease: c.gateway.leaseRequests,
-        },
-        activeReconciler: c.reconciler.isActive,
-        reconcilePasses: c.reconciler.passes,
-      })),
-    };
-  }
-
   capacity(): CapacityResponse {
     return {
-      clusters: this.clusters
-        .all()
-        .map(({ name, cache }) =>
-          cache.synced
-            ? clusterCapacity(name, cache)
-            : {
-                cluster: name,
-                reachable: false,
-                error: cache.error ?? 'still loading',
-                nodes: [],
-                totals: [],
-                pending: [],
-              },
-        ),
+      clusters: this.clusters.all().map(({ name, cache }) =>
+        cache.synced
+          ? clusterCapacity(name, cache)
+          : {
+              cluster: name,
+              reachable: false,
+              error: cache.error ?? 'still loading',
+              nodes: [],
+              totals: [],
+              pending: [],
+            },
+      ),
     };
   }
 }

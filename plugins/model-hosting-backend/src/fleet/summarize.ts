@@ -1,21 +1,32 @@
 import { V1Node, V1Pod } from '@kubernetes/client-node';
 import {
+  ANNOTATIONS,
   deploymentEntityRef,
   DeploymentSummary,
   ModelDeployment,
   PodInfo,
-} from '@internal/backstage-plugin-model-hosting-common';
-import { isPodReady } from '../cluster/ClusterCache';
-import { ANNOTATIONS } from '../controller/plan';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
+import { isPodReady } from '../cluster/pods';
+
+/** The in-cluster URL of a deployment's server (its Service). */
+export const endpointOf = (md: ModelDeployment, port: number) =>
+  md.status?.endpoint ??
+  `http://${md.metadata.name}.${md.metadata.namespace}.svc.cluster.local:${port}`;
+
+function healthOf(md: ModelDeployment): DeploymentSummary['health'] {
+  const healthy = md.status?.conditions?.find(c => c.type === 'Healthy');
+  if (!healthy) return 'unknown';
+  return healthy.status === 'True' ? 'healthy' : 'unhealthy';
+}
 
 /** The fleet-table view of one ModelDeployment. */
 export function summarize(
   cluster: string,
   md: ModelDeployment,
+  port: number,
 ): DeploymentSummary {
   const { spec, status, metadata } = md;
   const gpu = spec.resources?.gpu;
-  const healthy = status?.conditions?.find(c => c.type === 'Healthy');
   const namespace = metadata.namespace ?? 'default';
   return {
     cluster,
@@ -42,12 +53,9 @@ export function summarize(
         }
       : undefined,
     switch: status?.switch,
-    health: healthy
-      ? healthy.status === 'True'
-        ? 'healthy'
-        : 'unhealthy'
-      : 'unknown',
+    health: healthOf(md),
     createdAt: metadata.creationTimestamp,
+    endpoint: endpointOf(md, port),
   };
 }
 

@@ -9,11 +9,13 @@ import {
   DeploymentRef,
   ModelDeployment,
   modelInvokePermission,
-} from '@internal/backstage-plugin-model-hosting-common';
+  servedModel,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { pipeline, Readable } from 'stream';
-import { DeploymentAuthorizer } from '../actions/authorize';
-import { Cluster, ClusterManager } from '../cluster/ClusterManager';
-import { EngineAccess } from '../health/EngineAccess';
+import { DeploymentEntry } from '../deployments/ModelDeployments';
+import { EngineRegistry, ModelServerAccess } from '../engines';
+import { Histogram } from '../metrics';
+import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
 import { engineMetersItself } from '../usage/EngineMeter';
 import { UsageBuffer } from '../usage/UsageBuffer';
 import { choose } from './choose';
@@ -27,8 +29,24 @@ export interface GatewayOptions {
   maxPendingRequests: number;
   /** Timeout of a request to the model server once it runs. */
   requestTimeoutMs: number;
-  /** Health checks run, and with them the metering of vLLM from its own counters. */
+  /** Longest non-streamed answer passed on; a longer one is a 502-like failure. */
+  maxResponseBytes: number;
+  /** Health checks run, and with them the metering of self-metering engines from their counters. */
   healthChecksRun: boolean;
+}
+
+/** What the gateway needs of the deployments seam. */
+export interface GatewayDeployments {
+  all(): DeploymentEntry[];
+  find(ref: DeploymentRef): DeploymentEntry | undefined;
+  isServing(ref: DeploymentRef): boolean;
+  scale(entry: DeploymentEntry, replicas: number): Promise<void>;
+  event(
+    entry: DeploymentEntry,
+    type: 'Normal',
+    reason: string,
+    message: string,
+  ): Promise<void>;
 }
 
 /** A 503 that tells the client when to come back. */
@@ -37,15 +55,6 @@ export class RetryLaterError extends ServiceUnavailableError {
     super(message);
   }
 }
-
-interface Target {
-  cluster: Cluster;
-  ref: DeploymentRef;
-  md: ModelDeployment;
-}
-
-const servedModel = (md: ModelDeployment) =>
-  md.status?.activeModel ?? md.spec.model.name;
 
 /** What the gateway answers, to be written by the route. */
 export interface GatewayResponse {
@@ -61,27 +70,27 @@ export interface GatewayResponse {
  * streams the answer back, and meters what passes.
  */
 export class Gateway {
-  /** When the last scale-from-zero patch was sent after its request arrived, for the benchmark. */
-  lastScaleFromZero?: { arrivedAt: number; patchedAt: number };
-
   constructor(
-    private readonly clusters: ClusterManager,
-    private readonly access: EngineAccess,
+    private readonly deployments: GatewayDeployments,
+    private readonly engines: EngineRegistry,
+    private readonly access: ModelServerAccess,
     private readonly authorizer: DeploymentAuthorizer,
     private readonly usage: UsageBuffer,
     readonly traffic: Traffic,
     private readonly options: GatewayOptions,
+    /** Seconds from a request's arrival to the scale-from-zero patch. */
+    private readonly scaleFromZeroDelay?: Histogram,
   ) {}
 
   /** The models the caller may invoke: the OpenAI `GET /v1/models` list. */
   async models(credentials: BackstageCredentials) {
-    const all = this.targets();
+    const all = this.deployments.all();
     const allowed = await this.authorizer.allowed(
       modelInvokePermission,
       all,
       credentials,
     );
-    const ids = new Map<string, Target>();
+    const ids = new Map<string, DeploymentEntry>();
     all
       .filter((_, i) => allowed[i])
       .forEach(t => ids.set(servedModel(t.md), t));
@@ -108,14 +117,16 @@ export class Gateway {
   ): Promise<GatewayResponse> {
     const arrivedAt = Date.now();
     const model = (body as { model?: unknown } | undefined)?.model;
-    if (typeof model !== 'string' || !model)
+    if (typeof model !== 'string' || !model) {
       throw new InputError(
         'The request body needs a "model" (see GET /v1/models)',
       );
+    }
     const target = await this.pick(model, credentials);
     const { ref } = target;
-    // vLLM counts its own requests (see EngineMeter): counting them here too would count them twice.
+    // An engine that counts its own requests is metered from its counters: not here too.
     const metered = !engineMetersItself(
+      this.engines,
       target.md,
       this.options.healthChecksRun,
     );
@@ -177,7 +188,7 @@ export class Gateway {
           body: passthrough,
         };
       }
-      const text = await res.text();
+      const text = await res.text(this.options.maxResponseBytes);
       let usage:
         | { prompt_tokens?: number; completion_tokens?: number }
         | undefined;
@@ -201,46 +212,28 @@ export class Gateway {
         throw e;
       if (signal.aborted)
         throw new ServiceUnavailableError('The client went away');
+      const server = `Model server ${ref.namespace}/${ref.name} on ${ref.cluster}`;
       if (upstream.signal.aborted) {
         throw new ServiceUnavailableError(
-          `Model server ${ref.namespace}/${ref.name} on ${
-            ref.cluster
-          } did not answer within ${Math.round(
+          `${server} did not answer within ${Math.round(
             this.options.requestTimeoutMs / 1000,
           )} s`,
         );
       }
       throw new ServiceUnavailableError(
-        `Model server ${ref.namespace}/${ref.name} on ${
-          ref.cluster
-        } did not answer: ${(e as Error).message}`,
+        `${server} did not answer: ${(e as Error).message}`,
       );
     }
-  }
-
-  private targets(): Target[] {
-    return this.clusters.all().flatMap(cluster =>
-      cluster.cache.modelDeployments
-        .list()
-        .filter(md => !md.metadata.deletionTimestamp)
-        .map(md => ({
-          cluster,
-          ref: {
-            cluster: cluster.name,
-            namespace: md.metadata.namespace!,
-            name: md.metadata.name,
-          },
-          md,
-        })),
-    );
   }
 
   /** A deployment serving the model that the caller may invoke (see `choose`). */
   private async pick(
     model: string,
     credentials: BackstageCredentials,
-  ): Promise<Target> {
-    const serving = this.targets().filter(t => servedModel(t.md) === model);
+  ): Promise<DeploymentEntry> {
+    const serving = this.deployments
+      .all()
+      .filter(t => servedModel(t.md) === model);
     if (serving.length === 0)
       throw new NotFoundError(`No deployment serves the model '${model}'`);
     const allowed = await this.authorizer.allowed(
@@ -256,19 +249,14 @@ export class Gateway {
 
   /** Scales up from zero when needed and waits until a replica is ready, within the limits. */
   private async ensureReady(
-    target: Target,
+    target: DeploymentEntry,
     arrivedAt: number,
     signal: AbortSignal,
   ): Promise<ModelDeployment> {
-    const { cluster, ref } = target;
-    const current = () =>
-      cluster.cache.modelDeployments.get(ref.namespace, ref.name) ?? target.md;
-    // The Deployment's own count: quicker than waiting for the reconciler to copy it to status.
-    const ready = () =>
-      (current().spec.replicas ?? 1) > 0 &&
-      (cluster.cache.deployments.get(ref.namespace, ref.name)?.status
-        ?.readyReplicas ?? 0) > 0;
-    if (ready()) return current();
+    const { ref } = target;
+    const current = () => this.deployments.find(ref) ?? target;
+    const ready = () => this.deployments.isServing(ref);
+    if (ready()) return current().md;
     if (!this.traffic.hold(ref, this.options.maxPendingRequests)) {
       throw new RetryLaterError(
         `${ref.name} is starting and already holds ${this.options.maxPendingRequests} requests; try again shortly`,
@@ -276,35 +264,27 @@ export class Gateway {
       );
     }
     try {
-      if ((current().spec.replicas ?? 1) === 0) {
-        const replicas = Math.max(
-          1,
-          current().spec.autoscaling?.minReplicas ?? 1,
+      const now = current();
+      if ((now.md.spec.replicas ?? 1) === 0) {
+        const replicas = Math.max(1, now.md.spec.autoscaling?.minReplicas ?? 1);
+        await this.deployments.scale(now, replicas);
+        this.scaleFromZeroDelay?.record((Date.now() - arrivedAt) / 1000);
+        await this.deployments.event(
+          now,
+          'Normal',
+          'ScaledFromZero',
+          `A request for ${servedModel(
+            now.md,
+          )} arrived; scaling to ${replicas}`,
         );
-        await cluster.gateway.scaleModelDeployment(
-          ref.namespace,
-          ref.name,
-          replicas,
-        );
-        this.lastScaleFromZero = { arrivedAt, patchedAt: Date.now() };
-        await cluster.gateway
-          .recordEvent(
-            current(),
-            'Normal',
-            'ScaledFromZero',
-            `A request for ${servedModel(
-              current(),
-            )} arrived; scaling to ${replicas}`,
-            this.clusters.identity,
-          )
-          .catch(() => undefined);
       }
       const deadline = arrivedAt + this.options.maxWaitMs;
       while (!ready()) {
-        if (signal.aborted)
+        if (signal.aborted) {
           throw new ServiceUnavailableError(
             'The client went away while the model was starting',
           );
+        }
         if (Date.now() > deadline) {
           throw new RetryLaterError(
             `${ref.name} did not become ready within ${Math.round(
@@ -315,7 +295,7 @@ export class Gateway {
         }
         await new Promise(r => setTimeout(r, 50));
       }
-      return current();
+      return current().md;
     } finally {
       this.traffic.release(ref);
     }

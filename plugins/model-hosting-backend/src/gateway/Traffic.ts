@@ -1,6 +1,7 @@
-import { DeploymentRef } from '@internal/backstage-plugin-model-hosting-common';
-
-const keyOf = (r: DeploymentRef) => `${r.cluster}/${r.namespace}/${r.name}`;
+import {
+  DeploymentRef,
+  refKey as keyOf,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 
 /** Requests in flight and the last request per deployment: the gateway's own counters, read by the autoscaler. */
 export class Traffic {

@@ -1,4 +1,4 @@
-import { ModelDeployment } from '@internal/backstage-plugin-model-hosting-common';
+import { ModelDeployment } from '@modelhosting/backstage-plugin-model-hosting-common';
 
 /**
  * Pure: which of several deployments serving one model takes a request. Ready ones first; else
@@ -10,8 +10,10 @@ export function choose<T extends { md: ModelDeployment }>(
   inFlight: (t: T) => number,
 ): T {
   const ready = (t: T) => t.md.status?.readyReplicas ?? 0;
-  const rank = (t: T) =>
-    ready(t) > 0 ? 2 : (t.md.spec.replicas ?? 1) > 0 ? 1 : 0;
+  const rank = (t: T) => {
+    if (ready(t) > 0) return 2;
+    return (t.md.spec.replicas ?? 1) > 0 ? 1 : 0;
+  };
   const load = (t: T) => inFlight(t) / Math.max(1, ready(t));
   return [...candidates].sort(
     (a, b) => rank(b) - rank(a) || load(a) - load(b),

@@ -2,7 +2,7 @@ import { Knex } from 'knex';
 import {
   DeploymentRef,
   HealthRecord,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 
 const TABLE = 'model_hosting_health_checks';
 

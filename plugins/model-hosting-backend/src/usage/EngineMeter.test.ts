@@ -2,11 +2,16 @@ import { V1Pod } from '@kubernetes/client-node';
 import knexFactory, { Knex } from 'knex';
 import path from 'path';
 import { modelDeployment } from '../controller/testFixtures';
-import { EngineAccess } from '../health/EngineAccess';
-import { EngineMeter, engineMetersItself } from './EngineMeter';
+import { EngineRegistry } from '../engines';
+import {
+  EngineMeter,
+  engineMetersItself,
+  PerServerAccess,
+} from './EngineMeter';
 import { UsageStore } from './UsageStore';
 
 const ref = { cluster: 'local', namespace: 'ml', name: 'chat' };
+const engines = new EngineRegistry();
 const md = modelDeployment(m => (m.spec.engine = 'vllm'));
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 
@@ -35,7 +40,7 @@ const accessTo = (servers: Servers) =>
           };
         },
       })),
-  } as unknown as EngineAccess);
+  } as unknown as PerServerAccess);
 
 describe('EngineMeter', () => {
   let knex: Knex;
@@ -60,7 +65,13 @@ describe('EngineMeter', () => {
 
   it('takes the first reading of a process that was running before as a baseline, then meters what is new', async () => {
     const servers: Servers = { a: { requests: 100, startedAtMs: T0 - 60_000 } };
-    const meter = new EngineMeter(knex, accessTo(servers), usage, () => T0);
+    const meter = new EngineMeter(
+      knex,
+      accessTo(servers),
+      engines,
+      usage,
+      () => T0,
+    );
     await meter.meter(ref, md, [pod('a')]);
     expect(await metered()).toBe(0);
     servers.a.requests = 130;
@@ -73,7 +84,13 @@ describe('EngineMeter', () => {
       a: { requests: 100, startedAtMs: T0 - 60_000 },
       b: { requests: 5, startedAtMs: T0 - 60_000 },
     };
-    const meter = new EngineMeter(knex, accessTo(servers), usage, () => T0);
+    const meter = new EngineMeter(
+      knex,
+      accessTo(servers),
+      engines,
+      usage,
+      () => T0,
+    );
     await meter.meter(ref, md, [pod('a'), pod('b')]);
     servers.a.requests = 110;
     servers.b.requests = 8;
@@ -84,7 +101,13 @@ describe('EngineMeter', () => {
 
   it('counts everything after a restart of the server (its counters went down)', async () => {
     const servers: Servers = { a: { requests: 100, startedAtMs: T0 - 60_000 } };
-    const meter = new EngineMeter(knex, accessTo(servers), usage, () => T0);
+    const meter = new EngineMeter(
+      knex,
+      accessTo(servers),
+      engines,
+      usage,
+      () => T0,
+    );
     await meter.meter(ref, md, [pod('a')]);
     servers.a = { requests: 7, startedAtMs: T0 + 1000 };
     await meter.meter(ref, md, [pod('a')]);
@@ -93,21 +116,26 @@ describe('EngineMeter', () => {
 
   it('meters each request once when another backend instance (or a restarted one) reads next', async () => {
     const servers: Servers = { a: { requests: 100, startedAtMs: T0 - 60_000 } };
-    await new EngineMeter(knex, accessTo(servers), usage, () => T0).meter(
-      ref,
-      md,
-      [pod('a')],
-    );
+    await new EngineMeter(
+      knex,
+      accessTo(servers),
+      engines,
+      usage,
+      () => T0,
+    ).meter(ref, md, [pod('a')]);
     servers.a.requests = 120;
-    await new EngineMeter(knex, accessTo(servers), usage, () => T0).meter(
-      ref,
-      md,
-      [pod('a')],
-    );
+    await new EngineMeter(
+      knex,
+      accessTo(servers),
+      engines,
+      usage,
+      () => T0,
+    ).meter(ref, md, [pod('a')]);
     servers.a.requests = 125;
     await new EngineMeter(
       knex,
       accessTo(servers),
+      engines,
       usage,
       () => T0 + 60_000,
     ).meter(ref, md, [pod('a')]);
@@ -119,7 +147,13 @@ describe('EngineMeter', () => {
       a: { requests: 1, startedAtMs: T0 - 60_000 },
       b: { requests: 1, startedAtMs: T0 - 60_000 },
     };
-    const meter = new EngineMeter(knex, accessTo(servers), usage, () => T0);
+    const meter = new EngineMeter(
+      knex,
+      accessTo(servers),
+      engines,
+      usage,
+      () => T0,
+    );
     await meter.meter(ref, md, [pod('a'), pod('b')]);
     await meter.meter(ref, md, [pod('a')]);
     expect(
@@ -137,10 +171,11 @@ describe('EngineMeter', () => {
   });
 
   it('leaves engines without counters, and vLLM without health checks, to the gateway', () => {
-    expect(engineMetersItself(md, true)).toBe(true);
-    expect(engineMetersItself(md, false)).toBe(false);
+    expect(engineMetersItself(engines, md, true)).toBe(true);
+    expect(engineMetersItself(engines, md, false)).toBe(false);
     expect(
       engineMetersItself(
+        engines,
         modelDeployment(m => (m.spec.engine = 'ollama')),
         true,
       ),

@@ -2,32 +2,47 @@ import { V1Pod } from '@kubernetes/client-node';
 import {
   DeploymentRef,
   ModelDeployment,
-} from '@internal/backstage-plugin-model-hosting-common';
-import { Knex } from 'knex';
-import { isPodReady } from '../cluster/ClusterCache';
-import { EngineAccess } from '../health/EngineAccess';
+  servedModel,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
-  counterDelta,
   EngineCounters,
-  NO_COUNTS,
-  parseVllmMetrics,
-} from './engineCounters';
+  ModelServerCall,
+  parseMetrics,
+  sumSamples,
+} from '@modelhosting/backstage-plugin-model-hosting-node';
+import { Knex } from 'knex';
+import { isPodReady } from '../cluster/pods';
+import { EngineRegistry } from '../engines';
+import { counterDelta, NO_COUNTS } from './engineCounters';
 import { UsageStore } from './UsageStore';
+
+/** Reaches each server process of a deployment on its own. */
+export interface PerServerAccess {
+  perServer(
+    ref: DeploymentRef,
+    md: ModelDeployment,
+    readyPods: V1Pod[],
+  ): Array<{ id: string; startedAtMs?: number; call: ModelServerCall }>;
+}
 
 const TABLE = 'model_hosting_engine_counters';
 
 /**
- * Whose count is a deployment's usage: vLLM's own counters see every request, through the gateway
- * or not, so they meter vLLM while health checks read them; the gateway meters every other engine.
- * One source per deployment, so each request counts once.
+ * Whose count is a deployment's usage: an engine whose own counters see every request (vLLM),
+ * through the gateway or not, is metered from them while health checks read them; the gateway
+ * meters every other engine. One source per deployment, so each request counts once.
  */
 export const engineMetersItself = (
+  engines: EngineRegistry,
   md: ModelDeployment,
   healthChecksRun: boolean,
-) => healthChecksRun && md.spec.engine === 'vllm';
+) =>
+  healthChecksRun &&
+  engines.has(md.spec.engine) &&
+  engines.get(md.spec.engine).metering === 'engine';
 
 /**
- * Usage from vLLM's counters, read from each server process on its own (through a Service a
+ * Usage from an engine's own counters (vLLM's), read from each server process on its own (through a Service a
  * random pod would answer, and their counters do not add up across readings). The last reading
  * per process is kept in the database, so a restart, or another backend instance running the
  * next round, meters only what is new.
@@ -37,7 +52,8 @@ export class EngineMeter {
 
   constructor(
     private readonly knex: Knex,
-    private readonly access: EngineAccess,
+    private readonly access: PerServerAccess,
+    private readonly engines: EngineRegistry,
     private readonly usage: UsageStore,
     now: () => number = Date.now,
   ) {
@@ -63,22 +79,27 @@ export class EngineMeter {
     const last = new Map(
       rows.map(r => [r.server, JSON.parse(r.counters) as EngineCounters]),
     );
+    const metrics = this.engines.get(md.spec.engine).metrics;
+    if (!metrics) return;
     const total = { ...NO_COUNTS };
     for (const server of this.access.perServer(
       ref,
       md,
       pods.filter(isPodReady),
     )) {
-      const reading = await server
-        .call('GET', '/metrics')
-        .then(res =>
-          res.status < 400 ? parseVllmMetrics(res.text) : undefined,
-        )
+      const text = await server
+        .call('GET', metrics.path)
+        .then(res => (res.status < 300 ? res.text : undefined))
         .catch(() => undefined); // an unreachable server is the health check's to report
-      if (!reading) continue;
+      if (text === undefined) continue;
+      const families = parseMetrics(text);
+      const counters = metrics.counters(families);
+      if (!counters) continue;
       // A process seen for the first time counts from zero when it is new: it started after
       // metering began here, or other processes of the deployment were metered before it.
-      const started = reading.processStartMs ?? server.startedAtMs;
+      const startSeconds = sumSamples(families, 'process_start_time_seconds');
+      const started =
+        startSeconds !== undefined ? startSeconds * 1000 : server.startedAtMs;
       const isNew =
         (started !== undefined && started >= this.startedAt) || last.size > 0;
       const before = last.get(server.id) ?? (isNew ? NO_COUNTS : undefined);
@@ -86,13 +107,13 @@ export class EngineMeter {
         .insert({
           ...key,
           server: server.id,
-          counters: JSON.stringify(reading.counters),
+          counters: JSON.stringify(counters),
           read_at: at,
         })
         .onConflict(['cluster', 'namespace', 'name', 'server'])
         .merge(['counters', 'read_at']);
       if (!before) continue; // the first reading of an old process is only the baseline
-      const d = counterDelta(before, reading.counters);
+      const d = counterDelta(before, counters);
       for (const k of Object.keys(total) as Array<keyof EngineCounters>)
         total[k] += d[k];
     }
@@ -104,7 +125,7 @@ export class EngineMeter {
 
     await this.usage.add(
       ref,
-      md.status?.activeModel ?? md.spec.model.name,
+      servedModel(md),
       {
         requests: total.requests,
         promptTokens: total.promptTokens,

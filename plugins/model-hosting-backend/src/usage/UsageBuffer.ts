@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { DeploymentRef } from '@internal/backstage-plugin-model-hosting-common';
+import { DeploymentRef } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { UsageDelta, UsageStore } from './UsageStore';
 
 /**

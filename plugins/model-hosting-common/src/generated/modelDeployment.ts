@@ -1,6 +1,6 @@
 /* eslint-disable */
 // Generated from k8s/crd/modeldeployment.yaml by scripts/generateFromCrd.js. Do not edit by hand:
-// change the CRD and run `yarn workspace @internal/backstage-plugin-model-hosting-common generate`.
+// change the CRD and run `yarn workspace @modelhosting/backstage-plugin-model-hosting-common generate`.
 
 export const MODEL_DEPLOYMENT = {
   group: 'modelhosting.io',
@@ -67,8 +67,10 @@ export const modelDeploymentOpenApiSchema = {
         engine: {
           type: 'string',
           description:
-            'Engine adapter that decides image, arguments, port, probes and health calls.',
-          enum: ['vllm', 'ollama', 'openai', 'http'],
+            'Engine adapter that decides image, arguments, port, probes and health calls. Built in - vllm, ollama, openai (any OpenAI-compatible server), http (a V2 inference predictor); a backend module can add more (see the engines extension point), and the backend refuses names it does not know.',
+          minLength: 1,
+          maxLength: 32,
+          pattern: '^[a-z][a-z0-9-]*$',
         },
         model: {
           type: 'object',
@@ -562,9 +564,9 @@ export interface ModelDeploymentSpec {
    */
   owner: string;
   /**
-   * Engine adapter that decides image, arguments, port, probes and health calls.
+   * Engine adapter that decides image, arguments, port, probes and health calls. Built in - vllm, ollama, openai (any OpenAI-compatible server), http (a V2 inference predictor); a backend module can add more (see the engines extension point), and the backend refuses names it does not know.
    */
-  engine: 'vllm' | 'ollama' | 'openai' | 'http';
+  engine: string;
   /**
    * The model to serve.
    */

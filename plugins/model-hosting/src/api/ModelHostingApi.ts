@@ -8,7 +8,7 @@ import {
   HealthRecord,
   SwitchRequest,
   UsageResponse,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 
 export type UsageRange = '1h' | '24h' | '7d';
 

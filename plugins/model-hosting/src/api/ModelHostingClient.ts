@@ -9,7 +9,7 @@ import {
   HealthRecord,
   SwitchRequest,
   UsageResponse,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { ModelHostingApi, UsageRange } from './ModelHostingApi';
 
 const refPath = ({ cluster, namespace, name }: DeploymentRef) =>

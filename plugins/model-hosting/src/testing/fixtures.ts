@@ -2,7 +2,7 @@ import {
   CapacityResponse,
   DeploymentDetail,
   FleetResponse,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 
 export const fleet: FleetResponse = {
   clusters: [
@@ -31,6 +31,7 @@ export const fleet: FleetResponse = {
         product: 'NVIDIA-A100-SXM4-80GB',
       },
       health: 'healthy',
+      endpoint: 'http://vllm-instruct.ml-serving.svc.cluster.local:8000',
     },
     {
       cluster: 'gpu-east',
@@ -43,6 +44,7 @@ export const fleet: FleetResponse = {
       replicas: 2,
       readyReplicas: 0,
       gpu: { count: 0, resource: 'nvidia.com/gpu' },
+      endpoint: 'http://iris-classifier.ml-serving.svc.cluster.local:8080',
     },
   ],
 };

@@ -8,7 +8,7 @@ import {
   modelDeploymentRestartPermission,
   modelDeploymentScalePermission,
   modelDeploymentSwitchPermission,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { useState } from 'react';
 import { modelHostingApiRef } from '../../api';
 import { ConfirmDialog, ScaleDialog, SwitchDialog } from './dialogs';
@@ -48,6 +48,7 @@ function PermittedButton({
   return (
     <Tooltip title={`You may not ${what} this model server; its owners may.`}>
       <span
+        // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex -- keyboard users reach the reason
         tabIndex={0}
         aria-label={`${label} (not allowed: only owners may ${what})`}
       >

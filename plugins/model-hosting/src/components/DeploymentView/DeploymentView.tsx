@@ -1,6 +1,6 @@
 import { Link, Progress, ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { DeploymentRef } from '@internal/backstage-plugin-model-hosting-common';
+import { DeploymentRef } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { Grid } from '@material-ui/core';
 import { modelHostingApiRef } from '../../api';
 import { usePolling } from '../../hooks/usePolling';

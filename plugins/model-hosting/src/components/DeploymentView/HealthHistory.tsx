@@ -1,6 +1,6 @@
 import { InfoCard, StatusError, StatusOK } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { DeploymentRef } from '@internal/backstage-plugin-model-hosting-common';
+import { DeploymentRef } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   Table,
   TableBody,

@@ -2,7 +2,7 @@ import { InfoCard } from '@backstage/core-components';
 import {
   EventInfo,
   PodInfo,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   Table,
   TableBody,

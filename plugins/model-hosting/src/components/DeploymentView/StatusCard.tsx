@@ -1,5 +1,5 @@
 import { InfoCard, StructuredMetadataTable } from '@backstage/core-components';
-import { DeploymentDetail } from '@internal/backstage-plugin-model-hosting-common';
+import { DeploymentDetail } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { Box, Chip, LinearProgress, Typography } from '@material-ui/core';
 import { gpuText, PhaseStatus } from '../FleetPage/FleetTable';
 
@@ -26,6 +26,22 @@ function builtInText(a: Autoscaling) {
   } replicas on ${metrics}${toZero}`;
 }
 
+/** Who scales the deployment: the HPA (cpu, memory), the built-in autoscaler, or nobody. */
+function autoscalerText(
+  hpa: DeploymentDetail['hpa'],
+  a: Autoscaling | undefined,
+) {
+  if (hpa) {
+    const metrics = hpa.metrics
+      .map(m => `${m.name} ${m.current ?? '?'}%/${m.target}%`)
+      .join(', ');
+    return `HPA ${hpa.minReplicas ?? 1}–${
+      hpa.maxReplicas
+    } replicas, ${metrics}`;
+  }
+  return a?.enabled ? builtInText(a) : 'off';
+}
+
 /** Phase, model, replicas, conditions, autoscaler and the last switch of one deployment. */
 export function StatusCard({
   detail,
@@ -50,13 +66,7 @@ export function StatusCard({
     cluster: `${summary.cluster} / ${summary.namespace}`,
     owner: summary.owner,
     endpoint: status.endpoint ?? '—',
-    autoscaler: hpa
-      ? `HPA ${hpa.minReplicas ?? 1}–${hpa.maxReplicas} replicas, ${hpa.metrics
-          .map(m => `${m.name} ${m.current ?? '?'}%/${m.target}%`)
-          .join(', ')}`
-      : resource.spec.autoscaling?.enabled
-      ? builtInText(resource.spec.autoscaling)
-      : 'off',
+    autoscaler: autoscalerText(hpa, resource.spec.autoscaling),
     'last switch': last
       ? `${last.from} → ${last.to} in ${last.seconds} s (${last.strategy})`
       : '—',

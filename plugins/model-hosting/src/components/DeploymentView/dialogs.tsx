@@ -17,7 +17,7 @@ import {
   DeploymentSummary,
   SwitchRequest,
   validateModelDeploymentSpec,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { ReactNode, useState } from 'react';
 import { ResponseError } from '@backstage/errors';
 
@@ -134,6 +134,7 @@ export function ScaleDialog({
         Scaling to 0 frees every GPU.
       </DialogContentText>
       <TextField
+        // eslint-disable-next-line jsx-a11y/no-autofocus -- the dialog exists for this one field
         autoFocus
         fullWidth
         label="Replicas"
@@ -188,6 +189,7 @@ export function SwitchDialog({
     >
       <DialogContentText>Serving {active} now.</DialogContentText>
       <TextField
+        // eslint-disable-next-line jsx-a11y/no-autofocus -- the dialog exists for this field
         autoFocus
         fullWidth
         label="Model"

@@ -7,7 +7,7 @@ import {
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { Entity } from '@backstage/catalog-model';
-import { DeploymentRef } from '@internal/backstage-plugin-model-hosting-common';
+import { DeploymentRef } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { modelHostingApiRef } from '../../api';
 import { usePolling } from '../../hooks/usePolling';
 import { DeploymentView, StatusCard } from '../DeploymentView';

@@ -12,7 +12,7 @@ import {
 } from '@backstage/core-components';
 import { useApi, useRouteRef } from '@backstage/core-plugin-api';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
-import { deploymentEntityName } from '@internal/backstage-plugin-model-hosting-common';
+import { deploymentEntityName } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { Box, Tab, Tabs } from '@material-ui/core';
 import { useState } from 'react';
 import { Route, Routes, useNavigate, useParams } from 'react-router-dom';

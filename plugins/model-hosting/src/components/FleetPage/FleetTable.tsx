@@ -7,7 +7,7 @@ import {
   Table,
   TableColumn,
 } from '@backstage/core-components';
-import { DeploymentSummary } from '@internal/backstage-plugin-model-hosting-common';
+import { DeploymentSummary } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   Box,
   FormControl,

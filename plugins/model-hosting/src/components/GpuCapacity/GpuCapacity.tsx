@@ -3,7 +3,7 @@ import {
   ClusterCapacity,
   GpuResourceUsage,
   NodeCapacity,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   Box,
   Chip,

@@ -9,7 +9,7 @@ import { useApi } from '@backstage/core-plugin-api';
 import {
   DeploymentRef,
   UsagePoint,
-} from '@internal/backstage-plugin-model-hosting-common';
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { Box, Grid, Typography } from '@material-ui/core';
 import ToggleButton from '@material-ui/lab/ToggleButton';
 import ToggleButtonGroup from '@material-ui/lab/ToggleButtonGroup';

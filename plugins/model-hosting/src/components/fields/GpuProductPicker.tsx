@@ -8,7 +8,7 @@ import {
   Select,
 } from '@material-ui/core';
 import useAsync from 'react-use/esm/useAsync';
-import { CapacityResponse } from '@internal/backstage-plugin-model-hosting-common';
+import { CapacityResponse } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { modelHostingApiRef } from '../../api';
 
 /** The GPU products of a cluster's nodes, with free whole GPUs (or time-sliced replicas) of each. */
@@ -55,6 +55,12 @@ export const GpuProductPicker = ({
   const { value, loading, error } = useAsync(() => api.getCapacity(), [api]);
   const products = value ? productsOf(value, cluster) : [];
   const labelId = `${idSchema?.$id ?? 'gpu-product'}-label`;
+  let helperText =
+    schema.description ?? 'Pods are placed on nodes with this product.';
+  if (error) helperText = `Could not load the GPUs: ${error.message}`;
+  else if (products.length === 0 && !loading) {
+    helperText = `No GPU nodes on ${cluster ?? 'the cluster'}.`;
+  }
   return (
     <FormControl
       fullWidth
@@ -76,13 +82,7 @@ export const GpuProductPicker = ({
           </MenuItem>
         ))}
       </Select>
-      <FormHelperText>
-        {error
-          ? `Could not load the GPUs: ${error.message}`
-          : products.length === 0 && !loading
-          ? `No GPU nodes on ${cluster ?? 'the cluster'}.`
-          : schema.description ?? 'Pods are placed on nodes with this product.'}
-      </FormHelperText>
+      <FormHelperText>{helperText}</FormHelperText>
     </FormControl>
   );
 };

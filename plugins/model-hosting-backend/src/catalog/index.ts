@@ -1,1 +1,0 @@
-export { catalogModuleModelHosting as default } from './module';

@@ -1,0 +1,116 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { ConflictError } from '@backstage/errors';
+import { V1Lease } from '@kubernetes/client-node';
+import { LeaderElector, LeaseStore } from './LeaderElector';
+
+/** A Lease in memory with the API server's optimistic concurrency. */
+class FakeLeases implements LeaseStore {
+  lease?: V1Lease;
+  private version = 0;
+
+  async readLease() {
+    return this.lease && JSON.parse(JSON.stringify(this.lease));
+  }
+
+  async createLease(lease: V1Lease) {
+    if (this.lease) throw new ConflictError('already exists');
+    this.lease = {
+      ...lease,
+      metadata: { ...lease.metadata, resourceVersion: String(++this.version) },
+    };
+    return this.lease;
+  }
+
+  async replaceLease(lease: V1Lease) {
+    if (
+      lease.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion
+    ) {
+      throw new ConflictError('the object has been modified');
+    }
+    this.lease = {
+      ...lease,
+      metadata: { ...lease.metadata, resourceVersion: String(++this.version) },
+    };
+    return this.lease;
+  }
+}
+
+const options = (identity: string) => ({
+  namespace: 'model-hosting',
+  leaseName: 'model-hosting-reconciler',
+  identity,
+  leaseDurationSeconds: 1,
+  renewIntervalMs: 100,
+});
+
+const eventually = async (check: () => void, ms = 4000) => {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise(r => setTimeout(r, 20));
+    }
+  }
+};
+
+describe('LeaderElector', () => {
+  const logger = mockServices.logger.mock();
+
+  it('elects exactly one of two replicas, and hands over at once on a clean stop', async () => {
+    const store = new FakeLeases();
+    const leading = new Map<string, boolean>();
+    const a = new LeaderElector(
+      store,
+      options('a'),
+      l => leading.set('a', l),
+      logger,
+    );
+    const b = new LeaderElector(
+      store,
+      options('b'),
+      l => leading.set('b', l),
+      logger,
+    );
+    a.start();
+    b.start();
+    await eventually(() =>
+      expect([...leading.values()].filter(Boolean)).toHaveLength(1),
+    );
+    const leader = leading.get('a') ? a : b;
+    const follower = leader === a ? b : a;
+    await new Promise(r => setTimeout(r, 300));
+    expect(leader.isLeader && !follower.isLeader).toBe(true);
+    await leader.stop();
+    expect(store.lease?.spec?.holderIdentity).toBeUndefined();
+    await eventually(() => expect(follower.isLeader).toBe(true), 1000);
+    await follower.stop();
+  });
+
+  it('takes over a Lease whose holder stopped renewing, once it expires', async () => {
+    const store = new FakeLeases();
+    const now = new Date();
+    await store.createLease({
+      metadata: {
+        name: 'model-hosting-reconciler',
+        namespace: 'model-hosting',
+      },
+      spec: {
+        holderIdentity: 'crashed',
+        leaseDurationSeconds: 1,
+        renewTime: now as any,
+        acquireTime: now as any,
+      },
+    });
+    const b = new LeaderElector(store, options('b'), () => {}, logger);
+    b.start();
+    await new Promise(r => setTimeout(r, 300));
+    expect(b.isLeader).toBe(false);
+    await eventually(() => expect(b.isLeader).toBe(true), 3000);
+    expect(store.lease?.spec?.holderIdentity).toBe('b');
+    expect(store.lease?.spec?.leaseTransitions).toBe(1);
+    await b.stop();
+  });
+});

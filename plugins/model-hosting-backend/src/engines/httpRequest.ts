@@ -1,0 +1,79 @@
+import http from 'http';
+import https from 'https';
+import { Readable } from 'stream';
+
+/** What callers read of a model server's answer. */
+export interface ModelServerHttpResponse {
+  status: number;
+  ok: boolean;
+  headers: { get(name: string): string | null };
+  /** Left unread until text() or a pipe: answers can be streams. */
+  body: Readable;
+  /** The whole answer as text; rejects when it is longer than maxBytes. */
+  text(maxBytes: number): Promise<string>;
+}
+
+/** An answer longer than the cap the caller set: never buffered whole. */
+export class ResponseTooLarge extends Error {}
+
+/**
+ * One HTTP(S) request on a keep-alive agent. Redirects are returned, never followed (a model
+ * server must not send the backend elsewhere); the signal aborts the request and its answer.
+ */
+export function httpRequest(
+  url: string,
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: string;
+    signal: AbortSignal;
+    agent: http.Agent;
+  },
+): Promise<ModelServerHttpResponse> {
+  const headers =
+    init.body === undefined
+      ? init.headers
+      : {
+          ...init.headers,
+          'Content-Length': String(Buffer.byteLength(init.body)),
+        };
+  const request = url.startsWith('https:') ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: init.method, headers, agent: init.agent, signal: init.signal },
+      res => {
+        const status = res.statusCode ?? 0;
+        resolve({
+          status,
+          ok: status >= 200 && status < 300,
+          headers: {
+            get: name => {
+              const v = res.headers[name.toLowerCase()];
+              if (v === undefined) return null;
+              return Array.isArray(v) ? v.join(', ') : v;
+            },
+          },
+          body: res,
+          text: async maxBytes => {
+            const chunks: Buffer[] = [];
+            let size = 0;
+            for await (const chunk of res) {
+              size += (chunk as Buffer).length;
+              if (size > maxBytes) {
+                res.destroy();
+                throw new ResponseTooLarge(
+                  `the answer is larger than ${maxBytes} bytes`,
+                );
+              }
+              chunks.push(chunk as Buffer);
+            }
+            return Buffer.concat(chunks).toString('utf8');
+          },
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}

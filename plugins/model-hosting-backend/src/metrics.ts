@@ -1,0 +1,92 @@
+import type { MetricsService } from '@backstage/backend-plugin-api/alpha';
+
+type Attributes = Record<string, string>;
+
+/** A count that only goes up, such as API requests made. */
+export interface Counter {
+  add(value?: number, attributes?: Attributes): void;
+}
+
+/** A duration or size per event, such as a health round's length. */
+export interface Histogram {
+  record(value: number, attributes?: Attributes): void;
+}
+
+const keyOf = (attributes?: Attributes) =>
+  attributes
+    ? Object.entries(attributes)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')
+    : '';
+
+/**
+ * The plugin's own measurements as OpenTelemetry instruments through Backstage's metrics service
+ * (exported wherever the backend's OpenTelemetry SDK sends them, e.g. a Prometheus scrape), plus
+ * the totals in memory for `GET /stats`, which operators and the benchmarks read.
+ */
+export class PluginMetrics {
+  private readonly counts = new Map<
+    string,
+    Map<string, { attributes: Attributes; value: number }>
+  >();
+  private readonly last = new Map<string, Map<string, number>>();
+
+  constructor(private readonly metrics?: MetricsService) {}
+
+  counter(name: string, description: string): Counter {
+    const instrument = this.metrics?.createCounter(name, { description });
+    const series = new Map<string, { attributes: Attributes; value: number }>();
+    this.counts.set(name, series);
+    return {
+      add: (value = 1, attributes = {}) => {
+        instrument?.add(value, attributes);
+        const k = keyOf(attributes);
+        const s = series.get(k) ?? { attributes, value: 0 };
+        s.value += value;
+        series.set(k, s);
+      },
+    };
+  }
+
+  histogram(name: string, description: string, unit?: string): Histogram {
+    const instrument = this.metrics?.createHistogram(name, {
+      description,
+      unit,
+    });
+    const latest = new Map<string, number>();
+    this.last.set(name, latest);
+    return {
+      record: (value, attributes) => {
+        instrument?.record(value, attributes);
+        latest.set(keyOf(attributes), value);
+      },
+    };
+  }
+
+  /** A counter's total over the series whose attributes include `match` (all, when none). */
+  total(name: string, match: Attributes = {}): number {
+    let total = 0;
+    for (const s of this.counts.get(name)?.values() ?? []) {
+      if (Object.entries(match).every(([k, v]) => s.attributes[k] === v))
+        total += s.value;
+    }
+    return total;
+  }
+
+  /** The latest value a histogram recorded for these attributes. */
+  latest(name: string, attributes?: Attributes): number | undefined {
+    return this.last.get(name)?.get(keyOf(attributes));
+  }
+}
+
+/** Names of the plugin's instruments, in one place. */
+export const METRICS = {
+  apiReads: 'model_hosting.kubernetes.list_watch_requests',
+  /** Writes by kind: `write` (actions, reconciles, status) and `lease` (leader election). */
+  apiWrites: 'model_hosting.kubernetes.write_requests',
+  reconcilePasses: 'model_hosting.reconciler.passes',
+  healthChecks: 'model_hosting.health.checks',
+  healthRound: 'model_hosting.health.round_duration',
+  scaleFromZeroPatch: 'model_hosting.gateway.scale_from_zero_patch_delay',
+} as const;

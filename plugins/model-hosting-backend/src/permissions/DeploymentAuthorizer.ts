@@ -1,0 +1,68 @@
+import {
+  BackstageCredentials,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { NotAllowedError } from '@backstage/errors';
+import {
+  AuthorizeResult,
+  BasicPermission,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
+import {
+  DeploymentRef,
+  ModelDeployment,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
+import { deploymentEntity, isAuthorized } from './rules';
+
+/** Asks the permission framework, and turns "no" into a 403 that says what was refused. */
+export class DeploymentAuthorizer {
+  constructor(private readonly permissions: PermissionsService) {}
+
+  async authorizeBasic(
+    permission: BasicPermission,
+    credentials: BackstageCredentials,
+    what: string,
+  ) {
+    const [decision] = await this.permissions.authorize([{ permission }], {
+      credentials,
+    });
+    if (decision.result !== AuthorizeResult.ALLOW)
+      throw new NotAllowedError(`You may not ${what}`);
+  }
+
+  async authorize(
+    permission: ResourcePermission<'catalog-entity'>,
+    item: { ref: DeploymentRef; md: ModelDeployment },
+    credentials: BackstageCredentials,
+    what: string,
+  ) {
+    const { ref } = item;
+    if (!(await this.allowed(permission, [item], credentials))[0]) {
+      throw new NotAllowedError(
+        `You may not ${what} ${ref.namespace}/${ref.name} on cluster ${ref.cluster}`,
+      );
+    }
+  }
+
+  /** One decision for many deployments (the fleet), evaluated locally when conditional. */
+  async allowed(
+    permission: ResourcePermission<'catalog-entity'>,
+    items: Array<{ ref: DeploymentRef; md: ModelDeployment }>,
+    credentials: BackstageCredentials,
+  ): Promise<boolean[]> {
+    const [decision] = await this.permissions.authorizeConditional(
+      [{ permission }],
+      { credentials },
+    );
+    if (decision.result === AuthorizeResult.ALLOW) return items.map(() => true);
+    if (decision.result === AuthorizeResult.DENY) return items.map(() => false);
+    return items.map(({ ref, md }) => {
+      try {
+        return isAuthorized(decision, deploymentEntity(ref, md));
+      } catch {
+        // A condition this plugin cannot evaluate: refuse rather than guess.
+        return false;
+      }
+    });
+  }
+}

@@ -1,1 +1,0 @@
-export { scaffolderModuleModelHosting as default } from './module';

@@ -1,0 +1,49 @@
+import { Clusters } from './cluster/Clusters';
+import { METRICS, PluginMetrics } from './metrics';
+import { RoundReport } from './health/HealthRounds';
+
+/**
+ * GET /stats: what the plugin holds and has asked of the API servers, from its metrics; for
+ * operators and the benchmarks.
+ */
+export function collectStats(deps: {
+  /** This backend instance, as it holds Leases and signs Events. */
+  identity: string;
+  clusters: Clusters;
+  metrics: PluginMetrics;
+  isLeader: (cluster: string) => boolean;
+  healthRound?: RoundReport;
+}) {
+  const { clusters, metrics } = deps;
+  const delay = metrics.latest(METRICS.scaleFromZeroPatch);
+  return {
+    identity: deps.identity,
+    memory: process.memoryUsage(),
+    clusters: clusters.all().map(c => ({
+      name: c.name,
+      synced: c.cache.synced,
+      error: c.cache.error,
+      objects: c.cache.counts,
+      apiRequests: {
+        listsAndWatches: metrics.total(METRICS.apiReads, { cluster: c.name }),
+        writes: metrics.total(METRICS.apiWrites, {
+          cluster: c.name,
+          kind: 'write',
+        }),
+        lease: metrics.total(METRICS.apiWrites, {
+          cluster: c.name,
+          kind: 'lease',
+        }),
+      },
+      activeReconciler: deps.isLeader(c.name),
+      reconcilePasses: metrics.total(METRICS.reconcilePasses, {
+        cluster: c.name,
+      }),
+    })),
+    healthRound: deps.healthRound,
+    lastScaleFromZero:
+      delay === undefined
+        ? undefined
+        : { patchDelayMs: Math.round(delay * 1000) },
+  };
+}

@@ -1,0 +1,50 @@
+import { InputError } from '@backstage/errors';
+import {
+  DeploymentRef,
+  UsageResponse,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
+import { UsageStore } from './UsageStore';
+
+/** Usage chart ranges and the bucket each uses. */
+const RANGES: Record<string, { ms: number; stepMs: number }> = {
+  '1h': { ms: 3600_000, stepMs: 60_000 },
+  '24h': { ms: 86_400_000, stepMs: 3600_000 },
+  '7d': { ms: 7 * 86_400_000, stepMs: 6 * 3600_000 },
+};
+
+/** Usage series ready for charts: one deployment, or the fleet. */
+export class UsageReports {
+  constructor(
+    private readonly store: UsageStore,
+    private readonly gpuUtilization: () => UsageResponse['gpuUtilization'],
+  ) {}
+
+  /** A 400 naming the ranges for one it does not know. */
+  static checkRange(range: string) {
+    if (!RANGES[range]) {
+      throw new InputError(
+        `range must be one of ${Object.keys(RANGES).join(', ')}`,
+      );
+    }
+  }
+
+  async report(
+    range: string,
+    ref: Partial<DeploymentRef>,
+    now = new Date(),
+  ): Promise<UsageResponse> {
+    UsageReports.checkRange(range);
+    const { ms, stepMs } = RANGES[range];
+    const from = new Date(now.getTime() - ms);
+    return {
+      from: from.toISOString(),
+      to: now.toISOString(),
+      stepSeconds: stepMs / 1000,
+      series: await this.store.series(ref, from, now, stepMs),
+      lastUsed: ref.name
+        ? await this.store.lastUsed(ref as DeploymentRef)
+        : undefined,
+      gpuUtilization: this.gpuUtilization(),
+    };
+  }
+}
