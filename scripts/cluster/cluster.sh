@@ -158,12 +158,15 @@ stop_runner() {
 
 # ---- components --------------------------------------------------------------------------------
 
-# Components whose process is gone (kwokctl keeps their pids in its workdir).
+# Components whose process is gone (kwokctl keeps their pids in its workdir); a zombie counts as gone.
 dead_components() {
-  local f
+  local f pid
   for f in "$KWOK_WORKDIR/clusters/$name/pids/"*.pid; do
     [ -f "$f" ] || continue
-    kill -0 "$(cat "$f")" 2>/dev/null || basename "$f" .pid
+    pid=$(cat "$f")
+    if ! kill -0 "$pid" 2>/dev/null || [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]; then
+      basename "$f" .pid
+    fi
   done
 }
 
@@ -179,8 +182,10 @@ wait_components() {
       restarts=$((restarts + 1))
       [ $restarts -le 5 ] || break
       for c in $dead; do
-        echo "[cluster $name] $c had exited; the end of its log:" >>"$logfile"
-        tail -n 3 "$KWOK_WORKDIR/clusters/$name/logs/$c.log" >>"$logfile" 2>/dev/null || true
+        { echo "[cluster $name] $c had exited; the end of its log:"; tail -n 3 "$KWOK_WORKDIR/clusters/$name/logs/$c.log" 2>/dev/null
+          echo "[cluster $name] (end of $c's log)"; } >>"$logfile"
+        # kwokctl takes a zombie for a running process: forget it, so that it starts a new one.
+        rm -f "$KWOK_WORKDIR/clusters/$name/pids/$c.pid"
       done
       log "starting again: $dead(it had exited; see $logfile)"
       kwokctl start cluster --name "$name" >>"$logfile" 2>&1 || true

@@ -541,9 +541,12 @@ function markChanged(e) {
 }
 
 function pump() {
-  while (patching < 8 && dirty.size) {
-    const e = dirty.values().next().value;
+  for (const e of dirty) {
+    if (patching >= 8) return;
+    // One status write per pod at a time, so that an older one cannot land after a newer one.
+    if (e.patching) continue;
     dirty.delete(e);
+    e.patching = true;
     patching++;
     patchStatus(e)
       .catch(err => {
@@ -551,23 +554,26 @@ function pump() {
         if (pods.has(e.uid)) setTimeout(() => markChanged(e), 1000);
       })
       .finally(() => {
+        e.patching = false;
         patching--;
         pump();
       });
   }
 }
 
+const snapshot = e => ({
+  ready: e.ready,
+  started: e.started,
+  restartCount: e.restartCount,
+  configError: e.configError,
+  startedAt: e.containerStartedAt,
+  state: e.state,
+});
+
 async function patchStatus(e) {
   if (!pods.has(e.uid)) return;
-  const snapshot = {
-    ready: e.ready,
-    started: e.started,
-    restartCount: e.restartCount,
-    configError: e.configError,
-    startedAt: e.containerStartedAt,
-  };
-  if (e.reported && JSON.stringify(e.reported) === JSON.stringify(snapshot))
-    return;
+  const snap = snapshot(e);
+  if (e.reported && JSON.stringify(e.reported) === JSON.stringify(snap)) return;
   const t = new Date().toISOString();
   const readyChanged = !e.reported || e.reported.ready !== e.ready;
   const condition = type => ({
@@ -618,7 +624,7 @@ async function patchStatus(e) {
   if (r.status === 404) return;
   if (r.status >= 300)
     throw new Error(`HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
-  e.reported = snapshot;
+  e.reported = snap;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -840,7 +846,11 @@ setInterval(() => real.refresh().then(writeInfo, () => {}), 60_000).unref();
 
 function shutdown() {
   log('stopping');
-  for (const e of pods.values()) if (e.kind === 'ollama') real.stop(e.child);
+  for (const e of pods.values()) {
+    e.state = 'stopped';
+    e.gen++;
+    if (e.kind === 'ollama') real.stop(e.child);
+  }
   host.stop();
   try {
     fs.rmSync(infoPath, { force: true });

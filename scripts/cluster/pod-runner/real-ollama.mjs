@@ -197,11 +197,15 @@ export function createRealOllama({ repo, podsDir, log }) {
     const fd = fs.openSync(logPath, 'a');
     // The pod's own Ollama settings (OLLAMA_KEEP_ALIVE, OLLAMA_NUM_PARALLEL, ...) apply; where it
     // listens and keeps models is the pod's address and its copy (0.0.0.0 would take every pod IP).
+    const ollamaVars = vars =>
+      Object.fromEntries(
+        Object.entries(vars).filter(([k]) => k.startsWith('OLLAMA_')),
+      );
     const childEnv = {
       PATH: process.env.PATH,
-      ...Object.fromEntries(
-        Object.entries(env).filter(([k]) => k.startsWith('OLLAMA_')),
-      ),
+      // What the engine helper serves with (no cloud, no pruning, small context), then the pod's own.
+      ...ollamaVars(info.serveEnv),
+      ...ollamaVars(env),
       HOME: dir,
       OLLAMA_HOST: `${ip}:${port}`,
       OLLAMA_MODELS: models,
@@ -241,6 +245,7 @@ export function createRealOllama({ repo, podsDir, log }) {
       bin: info.bin,
       modelsDir: info.modelsDir,
       models: [...info.models],
+      serveEnv: info.serveEnv,
       source: info.source,
     }),
   };
