@@ -809,13 +809,42 @@ async function load(n) {
   const ready = (Date.now() - start) / 1000;
   const cpu1 = { runner: cpuSeconds(runnerPid), host: cpuSeconds(hostPid) };
   say(`all ${n} pods Ready ${ready.toFixed(1)} s after the first was created`);
-  // Deployments see it too.
-  const deps = (
-    await req('GET', `/apis/apps/v1/namespaces/${ns}/deployments?limit=0`)
-  ).body.items;
-  check(
-    deps.filter(d => d.status?.availableReplicas === 1).length === n,
+  // Deployments see it too, and how long each pod took from creation to Ready.
+  const tav = Date.now();
+  await eventually(
     `${n} Deployments available`,
+    async () =>
+      (
+        await req('GET', `/apis/apps/v1/namespaces/${ns}/deployments?limit=0`)
+      ).body.items.filter(d => d.status?.availableReplicas === 1).length === n,
+    300_000,
+  );
+  check(
+    true,
+    `${n} Deployments available (${((Date.now() - tav) / 1000).toFixed(
+      1,
+    )} s after the runner had all pods Ready)`,
+  );
+  const pods = (await req('GET', `/api/v1/namespaces/${ns}/pods?limit=0`)).body
+    .items;
+  const lat = pods
+    .map(p => {
+      const ready = p.status.conditions?.find(
+        c => c.type === 'Ready' && c.status === 'True',
+      );
+      return ready
+        ? (new Date(ready.lastTransitionTime) -
+            new Date(p.metadata.creationTimestamp)) /
+            1000
+        : NaN;
+    })
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  const q = f => lat[Math.min(lat.length - 1, Math.floor(f * lat.length))];
+  say(
+    `pod created → Ready (1 s resolution): p50 ${q(0.5)} s, p95 ${q(
+      0.95,
+    )} s, max ${lat[lat.length - 1]} s over ${lat.length} pods`,
   );
   // Steady state: probes only.
   const s0 = await net.stats();

@@ -3,7 +3,8 @@
 //
 // Behaviour controls (state fields, set directly in-process or through the pod runner's control API):
 //   mode           'ok' | 'error' (HTTP 500) | 'hang' (accepts, never answers) | 'malformed' (broken JSON)
-//   delayMs        added before every answer (a slow server)
+//   delayMs        added before answering a POST (slow inference; health and listings stay fast,
+//                  as on a real server whose model is slow)
 //   streamDelayMs  between the pieces of a streamed answer
 //   pullFails      Ollama: /api/pull fails like a pull from an unreachable registry
 //   counters.running / counters.waiting   added to vLLM's num_requests_running / _waiting gauges
@@ -114,7 +115,7 @@ function createStandIn({ engine, env = {}, args = [], image = '' } = {}) {
     res.on('finish', () => (entry.status = res.statusCode));
 
     if (state.mode === 'hang') return; // the connection stays open and nothing is written
-    if (state.delayMs > 0) await sleep(state.delayMs);
+    if (state.delayMs > 0 && req.method === 'POST') await sleep(state.delayMs);
     if (state.mode === 'hang') return;
     const main = modules[0];
     if (state.mode === 'error') return main.serverError(res, path);

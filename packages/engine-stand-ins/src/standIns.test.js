@@ -488,8 +488,14 @@ describe('behaviour controls', () => {
     expect(malformed.json).toBeUndefined();
     e.state.mode = 'ok';
     e.state.delayMs = 300;
-    const t = Date.now();
+    let t = Date.now();
     await request(e.url, 'GET', '/health');
+    expect(Date.now() - t).toBeLessThan(290); // health stays fast
+    t = Date.now();
+    await request(e.url, 'POST', '/v1/completions', {
+      model: 'm',
+      prompt: 'x',
+    });
     expect(Date.now() - t).toBeGreaterThanOrEqual(290);
     e.state.delayMs = 0;
     e.state.mode = 'hang';
