@@ -128,11 +128,19 @@ runner_running() { [ -f "$runner_pid" ] && kill -0 "$(cat "$runner_pid")" 2>/dev
 
 # The pod runner: a background process that outlives this script, like the cluster's components.
 start_runner() {
-  runner_running && return 0
+  if runner_running; then
+    # Its code changed since it started (a pull, an edit): start the new code, which serves the pods anew.
+    if [ -n "$(find "$here/pod-runner" "$repo/packages/engine-stand-ins/src" -newer "$runner_pid" -name '*js' 2>/dev/null | head -1)" ]; then
+      log "the pod runner's code changed: restarting it"
+      stop_runner
+    else
+      return 0
+    fi
+  fi
   [ -d "$repo/node_modules/@kubernetes/client-node" ] || die "the pod runner needs the JavaScript dependencies: run 'node .yarn/releases/yarn-4.13.0.cjs install' in $repo"
   rm -f "$runner_info"
   setsid node "$here/pod-runner/main.mjs" --name "$name" --state "$state" --netns "$(podnet_var NETNS)" \
-    --cidr "$(podnet_var POD_CIDR)" --kubeconfig "$kubeconfig" >>"$runner_log" 2>&1 </dev/null &
+    --cidr "$(podnet_var POD_CIDR)" --host-address "$(podnet_var HOST_ADDR)" --kubeconfig "$kubeconfig" >>"$runner_log" 2>&1 </dev/null &
   echo $! > "$runner_pid"
   local i
   for i in $(seq 150); do

@@ -15,6 +15,7 @@
 //   - serves a control API on 127.0.0.1 for tests (see packages/engine-stand-ins/README.md).
 //
 // usage: main.mjs --name <cluster> --state <dir> --netns <netns> --cidr <pod CIDR> --kubeconfig <admin kubeconfig>
+//                [--host-address <the host end of the veth pair>]
 // Writes <state>/<name>.pod-runner.json (control URL, netns, CIDR, real Ollama) once it serves.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -211,7 +212,11 @@ function onPodEvent(type, pod) {
     state: 'starting',
     gen: 0,
     kind: undefined,
-    restartCount: 0,
+    // A pod served before this runner started (the runner was restarted) keeps its count.
+    restartCount: Math.max(
+      0,
+      ...(pod.status?.containerStatuses ?? []).map(c => c.restartCount || 0),
+    ),
     started: false,
     ready: false,
     fail: {},
@@ -833,6 +838,9 @@ var writeInfo = function writeInfo() {
     control: `http://127.0.0.1:${controlServer.address().port}`,
     netns: opts.netns,
     podCIDR: opts.cidr,
+    // The host as pods see it (the host end of the veth pair): a local registry listening there
+    // (or on 0.0.0.0) is reachable from inside the pod network; nothing beyond the host is.
+    hostAddress: opts['host-address'] ?? null,
     probePeriodSeconds: PERIOD_CAP,
     realOllama: real.info(),
     startedAt: new Date().toISOString(),
