@@ -4,6 +4,34 @@ import { InputError } from '@backstage/errors';
 /** How the backend reaches model servers. */
 export type AccessMode = 'proxy' | 'clusterDns';
 
+/** Limits per owner; a missing key is no limit. */
+export interface Quota {
+  deployments?: number;
+  /** GPUs per resource name (nvidia.com/gpu, nvidia.com/mig-1g.10gb, …), counted at the most replicas a deployment may run. */
+  gpus: Record<string, number>;
+}
+
+/** Who may deploy where, and what their pods may ask for: set by the platform's admins. */
+export interface TenancyConfig {
+  /** Namespaces opened to owners in config, beside the namespace annotation modelhosting.io/owners. */
+  namespaces: Array<{ cluster?: string; namespace: string; owners: string[] }>;
+  /** Service principals (subjects such as external:ci) that may write; others only read and invoke. */
+  serviceWriters: string[];
+  quotas: { default: Quota; owners: Record<string, Quota> };
+}
+
+export interface GuardrailsConfig {
+  /** Image repositories allowed per engine (`*` matches any characters); default: the engine's own. */
+  images: Record<string, string[]>;
+  /** Engine arguments refused per engine, e.g. vllm's --trust-remote-code. */
+  deniedArgs: Record<string, string[]>;
+  tolerationKeys: string[];
+  nodeSelectorKeys: string[];
+  /** Secrets and ConfigMaps env may read, beside the namespace's allowed-secrets/-configmaps annotations. */
+  secretRefs: Array<{ namespace?: string; name: string }>;
+  configMapRefs: Array<{ namespace?: string; name: string }>;
+}
+
 /**
  * Everything the plugin reads from `modelHosting.*`, with its defaults, in one place. Durations
  * are in seconds as in the configuration; callers convert where they need milliseconds.
@@ -50,8 +78,56 @@ export interface ModelHostingConfig {
     requestTimeoutSeconds: number;
     /** Longest non-streamed answer the gateway passes on. */
     maxResponseBytes: number;
+    /** Bare model names an admin publishes, each bound to the deployments that may serve it. */
+    publishedModels: Array<{
+      model: string;
+      cluster?: string;
+      namespace: string;
+      name: string;
+    }>;
+  };
+  tenancy: TenancyConfig;
+  guardrails: GuardrailsConfig;
+}
+
+/** GPU labels and taints the plugin itself sets or that GPU operators put on nodes. */
+const DEFAULT_NODE_SELECTOR_KEYS = [
+  'nvidia.com/gpu.product',
+  'nvidia.com/gpu.sharing-strategy',
+  'nvidia.com/gpu.memory',
+  'nvidia.com/mig.strategy',
+  'kubernetes.io/arch',
+  'node.kubernetes.io/instance-type',
+  'topology.kubernetes.io/zone',
+  'topology.kubernetes.io/region',
+];
+
+function readQuota(c: Config | undefined): Quota {
+  // GPU resource names hold dots and slashes, which config keys may not: read the object whole.
+  const gpus = (c?.getOptional('gpus') ?? {}) as Record<string, unknown>;
+  for (const [resource, n] of Object.entries(gpus)) {
+    if (typeof n !== 'number' || n < 0) {
+      throw new InputError(
+        `quota for ${resource} must be a number of GPUs, not ${JSON.stringify(
+          n,
+        )}`,
+      );
+    }
+  }
+  return {
+    deployments: c?.getOptionalNumber('deployments'),
+    gpus: gpus as Record<string, number>,
   };
 }
+
+const refs = (list?: Config[]) =>
+  (list ?? []).map(r => ({
+    namespace: r.getOptionalString('namespace'),
+    name: r.getString('name'),
+  }));
+
+const listsByKey = (c: Config | undefined) =>
+  Object.fromEntries((c?.keys() ?? []).map(k => [k, c!.getStringArray(k)]));
 
 const positive = (
   config: Config | undefined,
@@ -103,6 +179,8 @@ export function readModelHostingConfig(
   const usage = section('usage');
   const autoscaler = section('autoscaler');
   const gateway = section('gateway');
+  const tenancy = section('tenancy');
+  const guardrails = section('guardrails');
   const h = (key: string, fallback: number) =>
     num(key, fallback, 'modelHosting.health', health);
 
@@ -201,6 +279,48 @@ export function readModelHostingConfig(
         'modelHosting.gateway',
         gateway,
       ),
+      publishedModels: (
+        gateway?.getOptionalConfigArray('publishedModels') ?? []
+      ).map(p => ({
+        model: p.getString('model'),
+        cluster: p.getOptionalString('cluster'),
+        namespace: p.getString('namespace'),
+        name: p.getString('name'),
+      })),
+    },
+    tenancy: {
+      namespaces: (tenancy?.getOptionalConfigArray('namespaces') ?? []).map(
+        n => ({
+          cluster: n.getOptionalString('cluster'),
+          namespace: n.getString('namespace'),
+          owners: n.getStringArray('owners'),
+        }),
+      ),
+      serviceWriters: tenancy?.getOptionalStringArray('serviceWriters') ?? [],
+      quotas: {
+        default: readQuota(tenancy?.getOptionalConfig('quotas.default')),
+        owners: Object.fromEntries(
+          (tenancy?.getOptionalConfigArray('quotas.owners') ?? []).map(o => [
+            o.getString('owner'),
+            readQuota(o),
+          ]),
+        ),
+      },
+    },
+    guardrails: {
+      images: listsByKey(guardrails?.getOptionalConfig('images')),
+      deniedArgs: {
+        vllm: ['--trust-remote-code'],
+        ...listsByKey(guardrails?.getOptionalConfig('deniedArgs')),
+      },
+      tolerationKeys: guardrails?.getOptionalStringArray('tolerationKeys') ?? [
+        'nvidia.com/gpu',
+      ],
+      nodeSelectorKeys:
+        guardrails?.getOptionalStringArray('nodeSelectorKeys') ??
+        DEFAULT_NODE_SELECTOR_KEYS,
+      secretRefs: refs(guardrails?.getOptionalConfigArray('secretRefs')),
+      configMapRefs: refs(guardrails?.getOptionalConfigArray('configMapRefs')),
     },
   };
 }

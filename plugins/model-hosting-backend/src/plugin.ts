@@ -35,6 +35,8 @@ import { HealthStore } from './health/HealthStore';
 import { METRICS, PluginMetrics } from './metrics';
 import { DeploymentAuthorizer } from './permissions/DeploymentAuthorizer';
 import { createRouter } from './router/createRouter';
+import { Tenancy } from './tenancy/Tenancy';
+import { WriteGuards } from './tenancy/WriteGuards';
 import { collectStats } from './stats';
 import { EngineMeter, engineMetersItself } from './usage/EngineMeter';
 import { GpuUtilization } from './usage/GpuUtilization';
@@ -68,6 +70,7 @@ export const modelHostingPlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
         rootConfig: coreServices.rootConfig,
         lifecycle: coreServices.lifecycle,
+        userInfo: coreServices.userInfo,
         events: eventsServiceRef,
         metricsService: metricsServiceRef,
       },
@@ -106,9 +109,16 @@ export const modelHostingPlugin = createBackendPlugin({
             'Write and Lease requests to API servers',
           ),
         });
+        const tenancy = new Tenancy(
+          config.tenancy,
+          config.guardrails,
+          engines,
+          config.reconciler.leaseNamespace,
+        );
         const controllers = new Controllers(
           clusters.all(),
           engines,
+          tenancy,
           config.reconciler,
           logger,
           metrics.counter(METRICS.reconcilePasses, 'Reconcile passes'),
@@ -224,6 +234,7 @@ export const modelHostingPlugin = createBackendPlugin({
             maxPendingRequests: config.gateway.maxPendingRequests,
             requestTimeoutMs: config.gateway.requestTimeoutSeconds * 1000,
             maxResponseBytes: config.gateway.maxResponseBytes,
+            publishedModels: config.gateway.publishedModels,
             healthChecksRun: config.health.enabled,
           },
           metrics.histogram(
@@ -246,17 +257,27 @@ export const modelHostingPlugin = createBackendPlugin({
         );
 
         const audit = new AuditLog(knex);
+
+        const guards = new WriteGuards(
+          tenancy,
+          authorizer,
+          deps.userInfo,
+          deployments,
+          config.tenancy.serviceWriters,
+        );
         const fleet = new FleetService(
           clusters,
           deployments,
           engines,
           authorizer,
+          guards,
         );
         const actions = new DeploymentActions(
           clusters,
           deployments,
           engines,
           authorizer,
+          guards,
           audit,
           logger,
         );
@@ -271,6 +292,7 @@ export const modelHostingPlugin = createBackendPlugin({
             usage: new UsageReports(usageStore, () => gpu.state),
             gateway,
             engines,
+            authorizer,
             stats: () =>
               collectStats({
                 identity,

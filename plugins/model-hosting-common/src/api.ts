@@ -91,6 +91,10 @@ export interface GpuResourceUsage {
   requested: number;
 }
 
+/**
+ * Who holds GPUs on a node. Pods of the caller's teams are named; other teams' pods are summed
+ * into one entry per resource with `otherTeams: true`, a count with no names.
+ */
 export interface GpuHolder {
   /** The ModelDeployment holding the GPUs; absent for pods the plugin does not manage. */
   deployment?: { namespace: string; name: string };
@@ -98,6 +102,8 @@ export interface GpuHolder {
   namespace: string;
   resource: string;
   count: number;
+  /** The sum of other teams' pods on the node: pod and namespace are empty. */
+  otherTeams?: boolean;
 }
 
 export interface NodeCapacity {
@@ -109,12 +115,14 @@ export interface NodeCapacity {
   holders: GpuHolder[];
 }
 
+/** A pod waiting for GPUs; other teams' pods appear with `otherTeams: true` and no names. */
 export interface PendingPod {
   deployment?: { namespace: string; name: string };
   pod: string;
   namespace: string;
   requests: Record<string, number>;
   reason: string;
+  otherTeams?: boolean;
 }
 
 export interface ClusterCapacity {
@@ -157,6 +165,8 @@ export interface AuditEntry {
   input: unknown;
   outcome: AuditOutcome;
   message?: string;
+  /** spec.owner of the deployment the record is about. */
+  owner?: string;
 }
 
 export interface HealthRecord {

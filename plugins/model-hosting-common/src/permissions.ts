@@ -49,6 +49,25 @@ export const modelInvokePermission = createPermission({
   resourceType: RESOURCE_TYPE,
 });
 
+/**
+ * Platform administration: set any owner, see every team's details and audit records. A basic
+ * permission the portal's policy grants to its admins.
+ */
+export const modelHostingAdminPermission = createPermission({
+  name: 'model-hosting.admin',
+  attributes: {},
+});
+
+/**
+ * Reading a deployment's audit records (who did what, with which input). A resource permission
+ * like the others: the log is filtered record by record, so a policy can limit it to owners.
+ */
+export const modelHostingAuditReadPermission = createPermission({
+  name: 'model-hosting.audit.read',
+  attributes: { action: 'read' },
+  resourceType: RESOURCE_TYPE,
+});
+
 export const modelHostingPermissions = [
   modelInvokePermission,
   modelDeploymentReadPermission,
@@ -57,4 +76,6 @@ export const modelHostingPermissions = [
   modelDeploymentSwitchPermission,
   modelDeploymentRestartPermission,
   modelDeploymentDeletePermission,
+  modelHostingAdminPermission,
+  modelHostingAuditReadPermission,
 ];

@@ -20,6 +20,8 @@ export interface EngineContainer {
   startupProbe: V1Probe;
   readinessProbe: V1Probe;
   livenessProbe: V1Probe;
+  /** The image runs as this non-root user: the pod then also gets runAsNonRoot. */
+  runAsUser?: number;
 }
 
 /** One answer of a model server, read whole (and capped) by the caller. */
@@ -93,6 +95,11 @@ export interface EngineAdapter {
    * request and are read after each healthy check; `gateway` when the gateway counts what passes.
    */
   metering: 'engine' | 'gateway';
+  /**
+   * Whether spec.engineArgs mean anything to this engine (they are its options, appended to its
+   * command); an engine configured only through env says false and refuses them. Default true.
+   */
+  acceptsArgs?: boolean;
   /** Engine configuration kept in the ConfigMap; the container reads it as environment. */
   config(md: ModelDeployment, model: ServedModelSpec): Record<string, string>;
   container(md: ModelDeployment, model: ServedModelSpec): EngineContainer;

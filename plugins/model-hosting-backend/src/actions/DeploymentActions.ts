@@ -16,6 +16,7 @@ import {
   modelDeploymentRestartPermission,
   modelDeploymentScalePermission,
   modelDeploymentSwitchPermission,
+  normalizeOwnerRef,
   servedModel,
   SwitchRequest,
   validateDeploymentName,
@@ -27,21 +28,12 @@ import { Clusters } from '../cluster/Clusters';
 import { ModelDeployments } from '../deployments/ModelDeployments';
 import { EngineRegistry } from '../engines';
 import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
+import { actorOf, WriteGuards } from '../tenancy/WriteGuards';
 import { checkGpuFits, checkNamespaceExists, checkReplicas } from './checks';
 
 type Action = AuditEntry['action'];
 
-/** Who acted: a user's entity ref, or the service principal's subject. */
-export const actorOf = (credentials: BackstageCredentials) => {
-  const p = credentials.principal as {
-    type: string;
-    userEntityRef?: string;
-    subject?: string;
-  };
-  return p.type === 'user'
-    ? p.userEntityRef!
-    : `${p.type}:${p.subject ?? 'unknown'}`;
-};
+export { actorOf };
 
 function outcomeOf(e: unknown) {
   const name = isError(e) ? e.name : 'Error';
@@ -61,6 +53,7 @@ export class DeploymentActions {
     private readonly deployments: ModelDeployments,
     private readonly engines: EngineRegistry,
     private readonly authorizer: DeploymentAuthorizer,
+    private readonly guards: WriteGuards,
     private readonly audit: AuditLog,
     private readonly logger: LoggerService,
   ) {}
@@ -99,11 +92,13 @@ export class DeploymentActions {
       if (problems.length) throw new InputError(problems.join('; '));
       this.engines.get(request.spec.engine);
       const cluster = this.clusters.readable(request.cluster);
+      this.guards.requireWriter(credentials);
       await this.authorizer.authorizeBasic(
         modelDeploymentCreatePermission,
         credentials,
         'deploy models',
       );
+      await this.guards.requireOwnOwner(request.spec.owner, credentials);
       checkNamespaceExists(ref.cluster, cluster.cache, ref.namespace);
       const md: ModelDeployment = {
         apiVersion: MODEL_DEPLOYMENT.apiVersion,
@@ -115,6 +110,7 @@ export class DeploymentActions {
         },
         spec: request.spec,
       };
+      this.guards.requirePolicy(cluster, md, ref);
       checkGpuFits(ref.cluster, cluster.cache, md);
       const existing = this.deployments.find(ref);
       if (existing) {
@@ -134,6 +130,7 @@ export class DeploymentActions {
           `ModelDeployment ${ref.namespace}/${ref.name} already exists on cluster ${ref.cluster} with a different spec`,
         );
       }
+      await this.guards.requireFreeNames(cluster, md);
       const event = {
         reason: 'Deployed',
         message: `Deployed ${md.spec.engine} model ${
@@ -162,6 +159,7 @@ export class DeploymentActions {
   ) {
     return this.audited('scale', ref, body, credentials, async () => {
       const entry = this.deployments.require(ref);
+      this.guards.requireWriter(credentials);
       await this.authorizer.authorize(
         modelDeploymentScalePermission,
         entry,
@@ -169,6 +167,10 @@ export class DeploymentActions {
         'scale',
       );
       const replicas = checkReplicas(entry.md.spec, body?.replicas);
+      this.guards.requireQuota(
+        { ...entry.md, spec: { ...entry.md.spec, replicas } },
+        ref,
+      );
       const from = entry.md.spec.replicas ?? 1;
       await this.deployments.scale(entry, replicas, {
         reason: 'Scaled',
@@ -187,6 +189,7 @@ export class DeploymentActions {
   ) {
     return this.audited('switch', ref, body, credentials, async () => {
       const entry = this.deployments.require(ref);
+      this.guards.requireWriter(credentials);
       const { md } = entry;
       await this.authorizer.authorize(
         modelDeploymentSwitchPermission,
@@ -247,6 +250,7 @@ export class DeploymentActions {
   async restart(ref: DeploymentRef, credentials: BackstageCredentials) {
     return this.audited('restart', ref, {}, credentials, async () => {
       const entry = this.deployments.require(ref);
+      this.guards.requireWriter(credentials);
       await this.authorizer.authorize(
         modelDeploymentRestartPermission,
         entry,
@@ -265,6 +269,7 @@ export class DeploymentActions {
   async delete(ref: DeploymentRef, credentials: BackstageCredentials) {
     return this.audited('delete', ref, {}, credentials, async () => {
       const entry = this.deployments.require(ref);
+      this.guards.requireWriter(credentials);
       await this.authorizer.authorize(
         modelDeploymentDeletePermission,
         entry,
@@ -284,7 +289,13 @@ export class DeploymentActions {
     credentials: BackstageCredentials,
     run: () => Promise<T>,
   ): Promise<T> {
-    const entry = { actor: actorOf(credentials), action, ...ref, input };
+    const entry = {
+      actor: actorOf(credentials),
+      action,
+      ...ref,
+      input,
+      owner: this.ownerOf(action, ref, input),
+    };
     try {
       const result = await run();
       await this.audit.record({ ...entry, outcome: 'succeeded' });
@@ -300,6 +311,26 @@ export class DeploymentActions {
           this.logger.error(`could not write the audit record: ${err}`),
         );
       throw e;
+    }
+  }
+
+  /** The owner an audit record is filed under: the request's for a deploy, else the deployment's. */
+  private ownerOf(
+    action: Action,
+    ref: DeploymentRef,
+    input: unknown,
+  ): string | undefined {
+    const requested = (input as DeployRequest | undefined)?.spec?.owner;
+    try {
+      const owner =
+        action === 'deploy'
+          ? requested
+          : this.deployments.find(ref)?.md.spec.owner;
+      return typeof owner === 'string' && owner
+        ? normalizeOwnerRef(owner)
+        : undefined;
+    } catch {
+      return undefined; // an unknown cluster: nobody's
     }
   }
 }

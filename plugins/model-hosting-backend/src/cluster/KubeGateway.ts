@@ -76,6 +76,23 @@ export class KubeGateway {
     );
   }
 
+  /** One object as the API server has it now, or undefined when there is none. */
+  async read(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<KubernetesObject | undefined> {
+    try {
+      return await this.call(`read ${kind} ${namespace}/${name}`, () =>
+        this.objects.read({ apiVersion, kind, metadata: { name, namespace } }),
+      );
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    }
+  }
+
   delete(
     apiVersion: string,
     kind: string,

@@ -104,8 +104,26 @@ export const slimNode = (o: V1Node): V1Node => ({
   },
 });
 
+/** Namespaces keep what tenancy reads: the model-hosting annotations and the Pod Security labels. */
+const keepPrefixed = (
+  m: Record<string, string> | undefined,
+  prefixes: string[],
+) => {
+  const kept = Object.entries(m ?? {}).filter(([k]) =>
+    prefixes.some(p => k.startsWith(p)),
+  );
+  return kept.length ? Object.fromEntries(kept) : undefined;
+};
+
 export const slimNamespace = (o: V1Namespace): V1Namespace => ({
-  metadata: { name: o.metadata?.name },
+  metadata: {
+    name: o.metadata?.name,
+    annotations: keepPrefixed(o.metadata?.annotations, ['modelhosting.io/']),
+    labels: keepPrefixed(o.metadata?.labels, [
+      'pod-security.kubernetes.io/',
+      'modelhosting.io/',
+    ]),
+  },
   status: { phase: o.status?.phase },
 });
 

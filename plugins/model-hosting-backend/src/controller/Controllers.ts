@@ -2,6 +2,7 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import { Cluster } from '../cluster/Clusters';
 import { EngineRegistry } from '../engines';
 import { Counter } from '../metrics';
+import { Tenancy } from '../tenancy/Tenancy';
 import { LeaderElector } from './LeaderElector';
 import { Reconciler } from './Reconciler';
 
@@ -28,13 +29,14 @@ export class Controllers {
   constructor(
     clusters: Cluster[],
     engines: EngineRegistry,
+    tenancy: Tenancy,
     options: ControllerOptions,
     logger: LoggerService,
     passes?: Counter,
   ) {
     for (const cluster of clusters) {
       const log = logger.child({ cluster: cluster.name });
-      const reconciler = new Reconciler(cluster, engines, log, passes);
+      const reconciler = new Reconciler(cluster, engines, tenancy, log, passes);
       const elector = options.enabled
         ? new LeaderElector(
             cluster.gateway,

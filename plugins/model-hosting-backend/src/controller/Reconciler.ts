@@ -15,6 +15,8 @@ import { EngineRegistry } from '../engines';
 import { Counter } from '../metrics';
 import { plan } from './plan';
 import { decideRollout, RolloutDecision } from './rollout';
+import { Tenancy } from '../tenancy/Tenancy';
+import { controlledBy, NameConflictError } from '../tenancy/ownership';
 import { computeStatus } from './status';
 import { WorkQueue } from './WorkQueue';
 
@@ -29,6 +31,12 @@ const sameStatus = (
   a: ModelDeploymentStatus | undefined,
   b: ModelDeploymentStatus,
 ) => isDeepStrictEqual(plain(a), plain(b));
+
+/** Why the reconciler wrote nothing for a deployment: shown as Reconciled=False. */
+interface Refusal {
+  reason: 'PolicyViolation' | 'NameConflict';
+  message: string;
+}
 
 /** A stale view (conflict) is retried soon; anything else backs off up to 30 s. */
 export function reconcileBackoffMs(attempt: number, error: unknown): number {
@@ -49,6 +57,7 @@ export class Reconciler {
   constructor(
     private readonly cluster: Cluster,
     private readonly engines: EngineRegistry,
+    private readonly tenancy: Tenancy,
     private readonly logger: LoggerService,
     private readonly passes: Counter = { add: () => {} },
     private readonly now: () => Date = () => new Date(),
@@ -144,7 +153,12 @@ export class Reconciler {
     // Deleted: owner references let the garbage collector remove the children.
     if (!md || md.metadata.deletionTimestamp) return;
     const engine = this.engines.get(md.spec.engine);
-    const deployment = this.cache.deployments.get(namespace, name);
+    const cachedDeployment = this.cache.deployments.get(namespace, name);
+    // Only a Deployment this ModelDeployment controls says how it runs.
+    const deployment =
+      cachedDeployment && controlledBy(cachedDeployment, md)
+        ? cachedDeployment
+        : undefined;
     const pods = this.cache.podsOf(md);
     const now = this.now();
     const decision = decideRollout(
@@ -159,30 +173,27 @@ export class Reconciler {
       now,
     );
 
-    if (decision.action.kind === 'scaleDown') {
-      if (deployment?.spec?.replicas !== 0)
-        this.cache.deployments.upsert(
-          await this.gateway.scaleDeployment(namespace, name, 0),
-        );
-    } else {
-      const desired = plan(md, engine, { replicas: decision.action.replicas });
-      const { configMaps, services, deployments, hpas } = this.cache;
-      await this.applyIfChanged(desired.configMap, configMaps);
-      await this.applyIfChanged(desired.service, services);
-      await this.applyIfChanged(
-        desired.deployment,
-        deployments,
-        d => d.spec?.replicas === desired.deployment.spec?.replicas,
-      );
-      const hpa = hpas.get(namespace, name);
-      if (desired.hpa) await this.applyIfChanged(desired.hpa, hpas);
-      else if (hpa)
-        await this.gateway.delete(
-          'autoscaling/v2',
-          'HorizontalPodAutoscaler',
-          namespace,
-          name,
-        );
+    // The admins' rules, again: a ModelDeployment made with kubectl gets no pods that break them.
+    const violations = this.tenancy.violations(
+      this.cluster.name,
+      md,
+      this.cache.namespaces.get(undefined, namespace),
+    );
+    let refusal: Refusal | undefined = violations.length
+      ? {
+          reason: 'PolicyViolation',
+          message: `refused by ${violations
+            .map(v => `${v.rule}: ${v.message}`)
+            .join('; ')}`,
+        }
+      : undefined;
+    if (!refusal) {
+      try {
+        await this.applyChildren(md, decision);
+      } catch (e) {
+        if (!(e instanceof NameConflictError)) throw e;
+        refusal = { reason: 'NameConflict', message: e.message };
+      }
     }
 
     const status = computeStatus(
@@ -192,6 +203,21 @@ export class Reconciler {
       decision,
       now,
     );
+    if (refusal) {
+      status.conditions = [
+        ...(status.conditions ?? []).filter(c => c.type !== 'Reconciled'),
+        {
+          type: 'Reconciled',
+          status: 'False',
+          ...refusal,
+          observedGeneration: md.metadata.generation,
+          lastTransitionTime:
+            md.status?.conditions?.find(
+              c => c.type === 'Reconciled' && c.reason === refusal!.reason,
+            )?.lastTransitionTime ?? now.toISOString(),
+        },
+      ];
+    }
     if (!sameStatus(md.status, status)) {
       // Merge patch: null removes a field.
       const patch = {
@@ -208,6 +234,52 @@ export class Reconciler {
       );
     }
     await this.recordEvents(md, decision, status);
+    const before = md.status?.conditions?.find(c => c.type === 'Reconciled');
+    if (
+      refusal &&
+      (before?.reason !== refusal.reason || before?.message !== refusal.message)
+    ) {
+      await this.gateway.event(md, 'Warning', refusal.reason, refusal.message);
+    }
+  }
+
+  /** Applies the plan (or the first step of a recreate switch); never writes over what is not ours. */
+  private async applyChildren(md: ModelDeployment, decision: RolloutDecision) {
+    const namespace = md.metadata.namespace!;
+    const name = md.metadata.name;
+    const deployment = this.cache.deployments.get(namespace, name);
+    if (decision.action.kind === 'scaleDown') {
+      if (deployment && !controlledBy(deployment, md)) {
+        throw new NameConflictError('Deployment', namespace, name, deployment);
+      }
+      if (deployment?.spec?.replicas !== 0) {
+        this.cache.deployments.upsert(
+          await this.gateway.scaleDeployment(namespace, name, 0),
+        );
+      }
+      return;
+    }
+    const engine = this.engines.get(md.spec.engine);
+    const desired = plan(md, engine, { replicas: decision.action.replicas });
+    const { configMaps, services, deployments, hpas } = this.cache;
+    await this.applyIfChanged(md, desired.configMap, configMaps);
+    await this.applyIfChanged(md, desired.service, services);
+    await this.applyIfChanged(
+      md,
+      desired.deployment,
+      deployments,
+      d => d.spec?.replicas === desired.deployment.spec?.replicas,
+    );
+    const hpa = hpas.get(namespace, name);
+    if (desired.hpa) await this.applyIfChanged(md, desired.hpa, hpas);
+    else if (hpa && controlledBy(hpa, md)) {
+      await this.gateway.delete(
+        'autoscaling/v2',
+        'HorizontalPodAutoscaler',
+        namespace,
+        name,
+      );
+    }
   }
 
   /** Shows why the cluster does not match the spec on the resource itself (kubectl describe, the UI). */
@@ -234,8 +306,12 @@ export class Reconciler {
       );
   }
 
-  /** Server-side apply, skipped when the cached object already carries the same plan. */
+  /**
+   * Server-side apply, skipped when the cached object already carries the same plan. An object of
+   * that name that this ModelDeployment does not control (by UID) is never written: NameConflict.
+   */
   private async applyIfChanged<T extends KubernetesObject>(
+    md: ModelDeployment,
     desired: T,
     cache: ResourceCache<T>,
     alsoSame: (c: T) => boolean = () => true,
@@ -248,10 +324,23 @@ export class Reconciler {
       ...desired.metadata,
       annotations: { ...desired.metadata?.annotations, [APPLIED_HASH]: hash },
     };
-    const cached = cache.get(
-      desired.metadata.namespace,
-      desired.metadata.name!,
-    );
+    const { namespace, name } = desired.metadata as {
+      namespace: string;
+      name: string;
+    };
+    const cached = cache.get(namespace, name);
+    // Not in our cache (it keeps only what carries our label): ask the API server first.
+    const existing =
+      cached ??
+      (await this.gateway.read(
+        desired.apiVersion!,
+        desired.kind!,
+        namespace,
+        name,
+      ));
+    if (existing && !controlledBy(existing, md)) {
+      throw new NameConflictError(desired.kind!, namespace, name, existing);
+    }
     if (
       cached &&
       cached.metadata?.annotations?.[APPLIED_HASH] === hash &&

@@ -199,6 +199,15 @@ export function plan(
             : undefined,
           tolerations: tolerations.length ? tolerations : undefined,
           affinity: nodeAffinity ? { nodeAffinity } : undefined,
+          // Model servers need no API access and no host access: no token, no host namespaces.
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: {
+            seccompProfile: { type: 'RuntimeDefault' },
+            ...(container.runAsUser !== undefined
+              ? { runAsNonRoot: true, runAsUser: container.runAsUser }
+              : {}),
+          },
           containers: [
             {
               name: 'server',
@@ -211,6 +220,11 @@ export function plan(
               startupProbe: container.startupProbe,
               readinessProbe: container.readinessProbe,
               livenessProbe: container.livenessProbe,
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                privileged: false,
+                capabilities: { drop: ['ALL'] },
+              },
             },
           ],
         },

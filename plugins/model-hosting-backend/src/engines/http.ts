@@ -35,6 +35,8 @@ export const httpEngine: EngineAdapter = {
       startupProbe: httpGetProbe(path, PORT, 5, 60),
       readinessProbe: httpGetProbe(path, PORT, 10, 3),
       livenessProbe: httpGetProbe(path, PORT, 30, 3),
+      // MLServer's image runs as user 1000; another image may not.
+      runAsUser: md.spec.image ? undefined : 1000,
     };
   },
   probe: (call, md) =>

@@ -95,6 +95,8 @@ export const ollamaEngine: EngineAdapter = {
   defaultImage: 'ollama/ollama:0.6.8',
   port: PORT,
   metering: 'gateway',
+  // Ollama takes its settings from the environment; its command is fixed.
+  acceptsArgs: false,
   config: (md, model) => ({
     OLLAMA_HOST: `0.0.0.0:${PORT}`,
     MODEL_NAME: model.name,

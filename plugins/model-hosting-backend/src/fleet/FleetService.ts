@@ -11,6 +11,9 @@ import {
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { clusterCapacity } from '../capacity/clusterCapacity';
+import { forViewer } from '../capacity/forViewer';
+import { redactForOthers } from '../tenancy/redact';
+import { WriteGuards } from '../tenancy/WriteGuards';
 import { Cluster, Clusters } from '../cluster/Clusters';
 import {
   DeploymentEntry,
@@ -58,6 +61,7 @@ export class FleetService {
     private readonly deployments: ModelDeployments,
     private readonly engines: EngineRegistry,
     private readonly authorizer: DeploymentAuthorizer,
+    private readonly guards: Pick<WriteGuards, 'ownedBy'>,
   ) {}
 
   /** The port of a deployment's engine (80 for an engine no longer registered). */
@@ -97,9 +101,10 @@ export class FleetService {
   async listResources(
     credentials: BackstageCredentials,
   ): Promise<ResourcesResponse> {
+    const owns = await this.guards.ownedBy(credentials);
     const items = (await this.readable(credentials)).map(e => ({
       cluster: e.ref.cluster,
-      resource: e.md,
+      resource: owns(e.md.spec.owner) ? e.md : redactForOthers(e.md),
       apiKind: this.engines.has(e.md.spec.engine)
         ? this.engines.get(e.md.spec.engine).apiKind
         : ('http' as const),
@@ -113,11 +118,14 @@ export class FleetService {
     credentials: BackstageCredentials,
   ): Promise<DeploymentDetail> {
     const entry = await this.deployments.requireReadable(ref, credentials);
+    const owns = await this.guards.ownedBy(credentials);
     const { cache } = entry.cluster;
     const pods = this.deployments.pods(entry);
     return {
       summary: summarize(ref.cluster, entry.md, this.portOf(entry)),
-      resource: entry.md,
+      resource: owns(entry.md.spec.owner)
+        ? entry.md
+        : redactForOthers(entry.md),
       pods: pods
         .map(p =>
           podInfo(
@@ -143,11 +151,16 @@ export class FleetService {
     };
   }
 
-  capacity(): CapacityResponse {
+  /** GPUs per cluster; other teams' pods only as counts (see forViewer). */
+  async capacity(credentials: BackstageCredentials): Promise<CapacityResponse> {
+    const owns = await this.guards.ownedBy(credentials);
     return {
       clusters: this.clusters.all().map(({ name, cache }) =>
         cache.synced
-          ? clusterCapacity(name, cache)
+          ? forViewer(clusterCapacity(name, cache), d => {
+              const md = d && cache.modelDeployments.get(d.namespace, d.name);
+              return !!md && owns(md.spec.owner);
+            })
           : {
               cluster: name,
               reachable: false,

@@ -2,7 +2,6 @@ import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import {
   InputError,
   NotAllowedError,
-  NotFoundError,
   ServiceUnavailableError,
 } from '@backstage/errors';
 import {
@@ -19,6 +18,7 @@ import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
 import { engineMetersItself } from '../usage/EngineMeter';
 import { UsageBuffer } from '../usage/UsageBuffer';
 import { choose } from './choose';
+import { binds, modelId, PublishedModel, resolveModel } from './modelIds';
 import { Traffic } from './Traffic';
 import { watchUsage } from './watchUsage';
 
@@ -31,6 +31,8 @@ export interface GatewayOptions {
   requestTimeoutMs: number;
   /** Longest non-streamed answer passed on; a longer one is a 502-like failure. */
   maxResponseBytes: number;
+  /** Bare model names the admins published. */
+  publishedModels: PublishedModel[];
   /** Health checks run, and with them the metering of self-metering engines from their counters. */
   healthChecksRun: boolean;
 }
@@ -91,9 +93,12 @@ export class Gateway {
       credentials,
     );
     const ids = new Map<string, DeploymentEntry>();
-    all
-      .filter((_, i) => allowed[i])
-      .forEach(t => ids.set(servedModel(t.md), t));
+    const mine = all.filter((_, i) => allowed[i]);
+    mine.forEach(t => ids.set(modelId(t), t));
+    for (const p of this.options.publishedModels) {
+      const served = mine.find(t => binds(p, t));
+      if (served) ids.set(p.model, served);
+    }
     return {
       object: 'list',
       data: [...ids].map(([id, t]) => ({
@@ -148,7 +153,7 @@ export class Gateway {
       signal.removeEventListener('abort', abort);
       this.traffic.finish(ref);
       if (!metered) return;
-      this.usage.add(ref, model, {
+      this.usage.add(ref, servedModel(target.md), {
         requests: 1,
         errors: ok ? 0 : 1,
         latencyMsSum: Date.now() - started,
@@ -165,7 +170,8 @@ export class Gateway {
         md,
         'POST',
         path,
-        JSON.stringify(body),
+        // The server knows its model by its own name, not by the gateway's namespaced id.
+        JSON.stringify({ ...(body as object), model: servedModel(md) }),
         { 'Content-Type': 'application/json' },
         upstream.signal,
       );
@@ -231,11 +237,11 @@ export class Gateway {
     model: string,
     credentials: BackstageCredentials,
   ): Promise<DeploymentEntry> {
-    const serving = this.deployments
-      .all()
-      .filter(t => servedModel(t.md) === model);
-    if (serving.length === 0)
-      throw new NotFoundError(`No deployment serves the model '${model}'`);
+    const serving = resolveModel(
+      model,
+      this.deployments.all(),
+      this.options.publishedModels,
+    );
     const allowed = await this.authorizer.allowed(
       modelInvokePermission,
       serving,

@@ -30,6 +30,17 @@ export class DeploymentAuthorizer {
       throw new NotAllowedError(`You may not ${what}`);
   }
 
+  /** A basic permission's decision, as a boolean. */
+  async isAllowed(
+    permission: BasicPermission,
+    credentials: BackstageCredentials,
+  ) {
+    const [decision] = await this.permissions.authorize([{ permission }], {
+      credentials,
+    });
+    return decision.result === AuthorizeResult.ALLOW;
+  }
+
   async authorize(
     permission: ResourcePermission<'catalog-entity'>,
     item: { ref: DeploymentRef; md: ModelDeployment },
@@ -47,7 +58,7 @@ export class DeploymentAuthorizer {
   /** One decision for many deployments (the fleet), evaluated locally when conditional. */
   async allowed(
     permission: ResourcePermission<'catalog-entity'>,
-    items: Array<{ ref: DeploymentRef; md: ModelDeployment }>,
+    items: Array<{ ref: DeploymentRef; md: { spec: { owner: string } } }>,
     credentials: BackstageCredentials,
   ): Promise<boolean[]> {
     const [decision] = await this.permissions.authorizeConditional(

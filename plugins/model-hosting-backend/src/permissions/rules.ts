@@ -8,14 +8,13 @@ import { z } from 'zod/v3';
 import {
   DeploymentRef,
   deploymentEntityName,
-  ModelDeployment,
   normalizeOwnerRef,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 
 /** The model-server Component as the catalog holds it: what ownership conditions are checked against. */
 export function deploymentEntity(
   ref: DeploymentRef,
-  md: ModelDeployment,
+  md: { spec: { owner: string } },
 ): Entity {
   const owner = normalizeOwnerRef(md.spec.owner);
   return {

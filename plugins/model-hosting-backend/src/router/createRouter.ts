@@ -2,7 +2,10 @@ import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import express from 'express';
 import Router from 'express-promise-router';
-import { DeploymentRef } from '@modelhosting/backstage-plugin-model-hosting-common';
+import {
+  DeploymentRef,
+  modelHostingAuditReadPermission,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { DeploymentActions } from '../actions/DeploymentActions';
 import { AuditLog } from '../audit/AuditLog';
 import { ModelDeployments } from '../deployments/ModelDeployments';
@@ -10,6 +13,7 @@ import { EngineRegistry } from '../engines';
 import { FleetService } from '../fleet/FleetService';
 import { Gateway, RetryLaterError } from '../gateway/Gateway';
 import { HealthChecker } from '../health/HealthChecker';
+import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
 import { UsageReports } from '../usage/UsageReports';
 
 export interface RouterOptions {
@@ -22,6 +26,7 @@ export interface RouterOptions {
   usage: UsageReports;
   gateway: Gateway;
   engines: EngineRegistry;
+  authorizer: DeploymentAuthorizer;
   stats: () => object;
 }
 
@@ -46,6 +51,7 @@ export async function createRouter(
     health,
     usage,
     gateway,
+    authorizer,
   } = options;
   const router = Router();
   router.use(express.json({ limit: '256kb' }));
@@ -67,8 +73,7 @@ export async function createRouter(
     res.json(await fleet.getDeployment(refOf(req), await credentials(req)));
   });
   router.get('/capacity', async (req, res) => {
-    await credentials(req);
-    res.json(fleet.capacity());
+    res.json(await fleet.capacity(await credentials(req)));
   });
 
   router.post('/deployments', async (req, res) => {
@@ -143,18 +148,29 @@ export async function createRouter(
     res.json(options.stats());
   });
   router.get('/audit', async (req, res) => {
-    await credentials(req);
     const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new InputError('limit must be a whole number from 1 to 1000');
     }
+    const caller = await credentials(req);
     res.json({
-      items: await audit.list({
-        cluster: str(req.query.cluster),
-        namespace: str(req.query.namespace),
-        name: str(req.query.name),
-        limit,
-      }),
+      items: await audit.list(
+        {
+          cluster: str(req.query.cluster),
+          namespace: str(req.query.namespace),
+          name: str(req.query.name),
+          limit,
+        },
+        entries =>
+          authorizer.allowed(
+            modelHostingAuditReadPermission,
+            entries.map(e => ({
+              ref: e,
+              md: { spec: { owner: e.owner ?? '' } },
+            })),
+            caller,
+          ),
+      ),
     });
   });
 

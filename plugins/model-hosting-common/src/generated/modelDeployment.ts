@@ -304,8 +304,17 @@ export const modelDeploymentOpenApiSchema = {
             },
             path: {
               type: 'string',
-              description: 'Health path for the http engine.',
-              pattern: '^/',
+              description:
+                "Health path for the http engine. Absolute, plain segments only - no '.' or '..' segments, percent-encoding, query or fragment.",
+              maxLength: 256,
+              pattern: "^(/[A-Za-z0-9._~!$&'()*+,;=:@-]*)+$",
+              'x-kubernetes-validations': [
+                {
+                  rule: "!self.split('/').exists(s, s == '.' || s == '..')",
+                  message:
+                    "healthCheck.path may not contain '.' or '..' segments",
+                },
+              ],
             },
             inferenceTest: {
               type: 'object',
@@ -334,6 +343,7 @@ export const modelDeploymentOpenApiSchema = {
           maxItems: 128,
           items: {
             type: 'string',
+            maxLength: 1024,
           },
         },
         env: {
@@ -346,9 +356,11 @@ export const modelDeploymentOpenApiSchema = {
               name: {
                 type: 'string',
                 pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+                maxLength: 256,
               },
               value: {
                 type: 'string',
+                maxLength: 32768,
               },
               valueFrom: {
                 type: 'object',
@@ -668,7 +680,7 @@ export interface ModelDeploymentSpec {
     expectedModels?: string[];
     autoPull?: boolean;
     /**
-     * Health path for the http engine.
+     * Health path for the http engine. Absolute, plain segments only - no '.' or '..' segments, percent-encoding, query or fragment.
      */
     path?: string;
     inferenceTest?: {

@@ -1,0 +1,69 @@
+import { modelDeployment } from '../controller/testFixtures';
+import { resolveModel } from './modelIds';
+
+const entry = (
+  namespace: string,
+  name: string,
+  owner: string,
+  model = 'llama3.1:8b',
+  cluster = 'local',
+) => ({
+  cluster: { name: cluster } as any,
+  ref: { cluster, namespace, name },
+  md: modelDeployment(m => {
+    m.metadata.namespace = namespace;
+    m.metadata.name = name;
+    m.spec.owner = owner;
+    m.spec.model.name = model;
+    m.status = { activeModel: model };
+  }),
+});
+
+describe('resolveModel', () => {
+  const ml = entry('ml-serving', 'chat', 'group:default/ml-platform');
+  const squat = entry('team-x', 'llama', 'group:default/team-x');
+
+  it('routes a namespaced id to that namespace only: a squatter elsewhere gets nothing', () => {
+    expect(resolveModel('ml-serving/llama3.1:8b', [ml, squat], [])).toEqual([
+      ml,
+    ]);
+    expect(resolveModel('team-x/llama3.1:8b', [ml, squat], [])).toEqual([
+      squat,
+    ]);
+  });
+
+  it('serves a bare name only when the admins published it, and only from the bound deployment', () => {
+    expect(() => resolveModel('llama3.1:8b', [ml, squat], [])).toThrow(
+      "No deployment serves the model 'llama3.1:8b'",
+    );
+    const published = [
+      { model: 'llama3.1:8b', namespace: 'ml-serving', name: 'chat' },
+    ];
+    expect(resolveModel('llama3.1:8b', [ml, squat], published)).toEqual([ml]);
+  });
+
+  it('refuses an id that deployments of several owners serve', () => {
+    const other = entry(
+      'ml-serving',
+      'chat',
+      'group:default/data-science',
+      'llama3.1:8b',
+      'east',
+    );
+    expect(() =>
+      resolveModel('ml-serving/llama3.1:8b', [ml, other], []),
+    ).toThrow('several owners');
+  });
+
+  it('keeps a model name with slashes whole after its namespace', () => {
+    const vllm = entry(
+      'ml-serving',
+      'vllm',
+      'group:default/ml-platform',
+      'meta-llama/Llama-3.1-8B-Instruct',
+    );
+    expect(
+      resolveModel('ml-serving/meta-llama/Llama-3.1-8B-Instruct', [vllm], []),
+    ).toEqual([vllm]);
+  });
+});
