@@ -175,6 +175,8 @@ function podNetwork(where) {
         d => d.pods.filter(p => p.ready).length >= n && d,
         opts,
       ),
+    /** Makes the runner look for real Ollama again (after scripts/engines/ollama.sh built it): {bin, models, ...}. */
+    refreshRealOllama: () => call(base, 'POST', '/real-ollama'),
     /** Real Ollama models the runner can run for Ollama pods (their MODEL_NAME must be one of them). */
     realOllamaModels: () => {
       const now =

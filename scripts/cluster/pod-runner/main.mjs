@@ -148,14 +148,18 @@ class StandInHost {
 
 // ---------------------------------------------------------------------------------------------
 const kube = await connect(opts.kubeconfig);
-const real = createRealOllama({ repo, podsDir, log });
+const real = createRealOllama({
+  repo,
+  podsDir,
+  log,
+  onChange: () => writeInfo?.(),
+});
 // Looking for real Ollama may take a while (ollama.sh env creates its tiny models if missing): go on
 // serving stand-ins meanwhile.
-real.refresh(true).then(
-  () => writeInfo?.(),
-  () => {},
-);
+real.refresh(true).catch(() => {});
 await real.settle(5000);
+
+let lastForcedLookup = 0;
 
 /** uid → entry: one running (or starting) container of a model-server pod. */
 const pods = new Map();
@@ -293,7 +297,11 @@ async function startPod(e) {
     e.model = env.MODEL_NAME;
     if (!e.port) throw new Error('container has no port');
     if (e.engine === 'ollama') {
-      real.refresh();
+      // Real Ollama may have been built since the last look (tests build it when they need it).
+      const force =
+        !real.serves(e.model) && Date.now() - lastForcedLookup > 5000;
+      if (force) lastForcedLookup = Date.now();
+      real.refresh(force).catch(() => {});
       await real.settle(5000);
     }
     if (e.state !== 'starting' || gen !== e.gen) return;
@@ -705,6 +713,14 @@ async function control(req, res) {
       realOllama: real.info(),
     });
   }
+  if (
+    url.pathname === '/real-ollama' &&
+    (req.method === 'GET' || req.method === 'POST')
+  ) {
+    // POST looks again now (after scripts/engines/ollama.sh built the engine or its models).
+    if (req.method === 'POST') await real.refresh(true);
+    return send(res, 200, real.info());
+  }
   if (req.method === 'GET' && url.pathname === '/pods') {
     const q = url.searchParams;
     const list = [...pods.values()].filter(
@@ -850,7 +866,7 @@ var writeInfo = function writeInfo() {
 };
 writeInfo();
 // Real Ollama may appear later (built by scripts/engines/ollama.sh): look again now and then.
-setInterval(() => real.refresh().then(writeInfo, () => {}), 60_000).unref();
+setInterval(() => real.refresh().catch(() => {}), 60_000).unref();
 
 function shutdown() {
   log('stopping');

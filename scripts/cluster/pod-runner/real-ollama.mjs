@@ -55,7 +55,7 @@ function parseEnv(text) {
   return env;
 }
 
-export function createRealOllama({ repo, podsDir, log }) {
+export function createRealOllama({ repo, podsDir, log, onChange = () => {} }) {
   const script = path.join(repo, 'scripts/engines/ollama.sh');
   let info = {
     bin: undefined,
@@ -154,6 +154,7 @@ export function createRealOllama({ repo, podsDir, log }) {
         const before = JSON.stringify([info.bin, [...info.models]]);
         info = next;
         if (JSON.stringify([info.bin, [...info.models]]) !== before) {
+          onChange();
           log(
             info.bin
               ? `real Ollama: ${info.bin} with ${
