@@ -17,7 +17,9 @@ export interface Config {
       /** Use the service account of the pod the backend runs in. */
       inCluster?: boolean;
     }>;
-    /** Milliseconds to wait for a cluster's API server before reporting it unreachable. Default 10000. */
+    /** Seconds to wait for a cluster's API server before reporting it unreachable. Default 10. */
+    requestTimeoutSeconds?: number;
+    /** Deprecated: milliseconds, read only when requestTimeoutSeconds is not set. */
     requestTimeoutMs?: number;
     health?: {
       /** Run health checks (on Backstage's scheduler, one runner across replicas). Default true. */
@@ -45,6 +47,8 @@ export interface Config {
       statusRefreshSeconds?: number;
       /** Days of health-check history kept. Default 7. */
       retentionDays?: number;
+      /** Longest answer of a model server read for a check or its metrics, in bytes. Default 4194304 (4 MiB). */
+      maxResponseBytes?: number;
     };
     /** Optional: a Prometheus with NVIDIA's DCGM exporter metrics, for GPU utilization in the usage charts. */
     prometheus?: {
@@ -76,10 +80,59 @@ export interface Config {
       maxPendingRequests?: number;
       /** Timeout of a request to a running model server. Default 600. */
       requestTimeoutSeconds?: number;
+      /** Longest non-streamed answer the gateway passes on, in bytes. Default 67108864 (64 MiB). */
+      maxResponseBytes?: number;
+      /**
+       * Bare model names the admins publish. Without an entry here a model is reached by its
+       * namespaced id `<namespace>/<model>` only, so nobody can capture a popular name.
+       */
+      publishedModels?: Array<{
+        /** The name clients send, e.g. llama3.1:8b. */
+        model: string;
+        /** Limit to one cluster; any cluster by default. */
+        cluster?: string;
+        namespace: string;
+        /** The ModelDeployment that serves it. */
+        name: string;
+      }>;
     };
-    catalog?: {
-      /** Minutes between full resyncs of the model-hosting entities into the catalog. Default 10. */
-      resyncMinutes?: number;
+    /** Who may deploy where. Namespaces are opened to owners by their annotation modelhosting.io/owners or here. */
+    tenancy?: {
+      namespaces?: Array<{
+        cluster?: string;
+        namespace: string;
+        owners: string[];
+      }>;
+      /** Service principals (e.g. external:ci) that may deploy and change model servers; others only read and invoke. */
+      serviceWriters?: string[];
+      quotas?: {
+        /** The limits of an owner without an entry of its own. */
+        default?: {
+          deployments?: number;
+          gpus?: { [resource: string]: number };
+        };
+        owners?: Array<{
+          owner: string;
+          deployments?: number;
+          /** GPUs per resource name, counted at the most replicas a deployment may run. */
+          gpus?: { [resource: string]: number };
+        }>;
+      };
+    };
+    /** What model-server pods may ask for; checked before anything is written and again by the reconciler. */
+    guardrails?: {
+      /** Allowed image repositories per engine (`*` matches anything); default: the engine's own repository. */
+      images?: { [engine: string]: string[] };
+      /** Engine arguments refused per engine. Default: vllm's --trust-remote-code. */
+      deniedArgs?: { [engine: string]: string[] };
+      /** Taint keys pods may tolerate. Default: nvidia.com/gpu. */
+      tolerationKeys?: string[];
+      /** Node label keys pods may select on. Default: the GPU labels of GPU feature discovery and the standard topology labels. */
+      nodeSelectorKeys?: string[];
+      /** Secrets env may read (beside the namespace annotation modelhosting.io/allowed-secrets). */
+      secretRefs?: Array<{ namespace?: string; name: string }>;
+      /** ConfigMaps env may read (beside the namespace annotation modelhosting.io/allowed-configmaps). */
+      configMapRefs?: Array<{ namespace?: string; name: string }>;
     };
     reconciler?: {
       /** Run the ModelDeployment reconciler in this backend. Default true. */
