@@ -102,9 +102,9 @@ describe('ModelDeployment CRD on a real API server', () => {
 
   const invalid: Array<[string, any, RegExp]> = [
     [
-      'an unknown engine',
-      withChange(md => (md.spec.engine = 'tensorflow')),
-      /spec.engine: Unsupported value: "tensorflow": supported values: "vllm", "ollama", "openai", "http"/,
+      'an engine name that cannot be one',
+      withChange(md => (md.spec.engine = 'Tensor Flow')),
+      /spec.engine in body should match '\^\[a-z\]\[a-z0-9-\]\*\$'/,
     ],
     [
       'negative replicas',

@@ -8,6 +8,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import scaffolderEntityModel from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
+import { eventsServiceFactory } from '@backstage/plugin-events-node';
 import modelHostingPlugin from '@modelhosting/backstage-plugin-model-hosting-backend';
 import modelHostingCatalogModule from '@modelhosting/backstage-plugin-catalog-backend-module-model-hosting';
 import modelHostingScaffolderModule from '@modelhosting/backstage-plugin-scaffolder-backend-module-model-hosting';
@@ -29,6 +30,8 @@ async function startPortal(permissions?: 'no-create') {
       modelHostingPlugin,
       modelHostingCatalogModule,
       modelHostingScaffolderModule,
+      // The real events service: the plugin announces changes, the catalog module hears them.
+      eventsServiceFactory,
       mockServices.permissions.mock({
         authorize: async requests =>
           requests.map(r => ({
