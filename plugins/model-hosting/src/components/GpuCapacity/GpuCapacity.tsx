@@ -1,8 +1,10 @@
 import { InfoCard, WarningPanel } from '@backstage/core-components';
 import {
   ClusterCapacity,
+  GpuHolder,
   GpuResourceUsage,
   NodeCapacity,
+  PendingPod,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   Box,
@@ -72,15 +74,25 @@ const NodeRow = ({ node }: { node: NodeCapacity }) => (
               key={`${h.namespace}/${h.pod}/${h.resource}`}
               variant="body2"
             >
-              {h.deployment
-                ? `${h.deployment.namespace}/${h.deployment.name}`
-                : `${h.namespace}/${h.pod} (not managed)`}
-              : {h.count} × {short(h.resource)}
+              {holderName(h)}: {h.count} × {short(h.resource)}
             </Typography>
           ))}
     </TableCell>
   </TableRow>
 );
+
+/** Who holds GPUs, as far as the caller may know: other teams' pods come as counts only. */
+function holderName(h: GpuHolder) {
+  if (h.otherTeams) return 'other teams';
+  if (h.deployment) return `${h.deployment.namespace}/${h.deployment.name}`;
+  return `${h.namespace}/${h.pod} (not managed)`;
+}
+
+function pendingName(p: PendingPod) {
+  if (p.otherTeams) return 'Other teams';
+  if (p.deployment) return `${p.deployment.namespace}/${p.deployment.name}`;
+  return `${p.namespace}/${p.pod}`;
+}
 
 /** GPUs of one cluster: totals, per node (allocatable vs requested, who holds them) and who waits. */
 export const ClusterGpuCapacity = ({
@@ -108,12 +120,7 @@ export const ClusterGpuCapacity = ({
               variant="body2"
               gutterBottom
             >
-              <b>
-                {p.deployment
-                  ? `${p.deployment.namespace}/${p.deployment.name}`
-                  : `${p.namespace}/${p.pod}`}
-              </b>{' '}
-              wants{' '}
+              <b>{pendingName(p)}</b> wants{' '}
               {Object.entries(p.requests)
                 .map(([r, n]) => `${n} × ${short(r)}`)
                 .join(', ')}
