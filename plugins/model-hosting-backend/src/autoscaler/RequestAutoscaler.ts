@@ -9,8 +9,7 @@ import {
   parseMetrics,
 } from '@modelhosting/backstage-plugin-model-hosting-node';
 import { DeploymentEntry } from '../deployments/ModelDeployments';
-import { EngineRegistry } from '../engines';
-import { PerServerAccess } from '../usage/EngineMeter';
+import { EngineRegistry, PerServerAccess } from '../engines';
 import { decideReplicas, LoadHistory } from './decide';
 
 export interface AutoscalerOptions {

@@ -30,6 +30,15 @@ export function checkModelServerPath(path: string): void {
   }
 }
 
+/** Reaches each server process of a deployment on its own. */
+export interface PerServerAccess {
+  perServer(
+    ref: DeploymentRef,
+    md: ModelDeployment,
+    readyPods: V1Pod[],
+  ): Array<{ id: string; startedAtMs?: number; call: ModelServerCall }>;
+}
+
 export interface ModelServerAccessOptions {
   mode: AccessMode;
   /** Explicit model-server URLs by `cluster/namespace/name`, overriding the mode. */

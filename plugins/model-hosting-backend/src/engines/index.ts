@@ -7,6 +7,7 @@ import { openaiEngine } from './openai';
 import { vllmEngine } from './vllm';
 
 export { ModelServerAccess } from './ModelServerAccess';
+export type { PerServerAccess } from './ModelServerAccess';
 export type { ModelServerHttpResponse } from './httpRequest';
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;

@@ -2,12 +2,8 @@ import { V1Pod } from '@kubernetes/client-node';
 import knexFactory, { Knex } from 'knex';
 import path from 'path';
 import { modelDeployment } from '../controller/testFixtures';
-import { EngineRegistry } from '../engines';
-import {
-  EngineMeter,
-  engineMetersItself,
-  PerServerAccess,
-} from './EngineMeter';
+import { EngineRegistry, PerServerAccess } from '../engines';
+import { EngineMeter, engineMetersItself } from './EngineMeter';
 import { UsageStore } from './UsageStore';
 
 const ref = { cluster: 'local', namespace: 'ml', name: 'chat' };

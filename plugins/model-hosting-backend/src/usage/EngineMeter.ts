@@ -6,24 +6,14 @@ import {
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   EngineCounters,
-  ModelServerCall,
   parseMetrics,
   sumSamples,
 } from '@modelhosting/backstage-plugin-model-hosting-node';
 import { Knex } from 'knex';
 import { isPodReady } from '../cluster/pods';
-import { EngineRegistry } from '../engines';
+import { EngineRegistry, PerServerAccess } from '../engines';
 import { counterDelta, NO_COUNTS } from './engineCounters';
 import { UsageStore } from './UsageStore';
-
-/** Reaches each server process of a deployment on its own. */
-export interface PerServerAccess {
-  perServer(
-    ref: DeploymentRef,
-    md: ModelDeployment,
-    readyPods: V1Pod[],
-  ): Array<{ id: string; startedAtMs?: number; call: ModelServerCall }>;
-}
 
 const TABLE = 'model_hosting_engine_counters';
 
