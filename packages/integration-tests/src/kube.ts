@@ -4,9 +4,12 @@ import fs from 'fs';
 import YAML from 'yaml';
 import {
   ApiException,
+  AuthorizationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  KubernetesObject,
+  KubernetesObjectApi,
 } from '@kubernetes/client-node';
 import { MODEL_DEPLOYMENT } from '@modelhosting/backstage-plugin-model-hosting-common';
 
@@ -59,16 +62,78 @@ export function kubectl(...args: string[]): string {
   );
 }
 
-/** A fresh namespace for one test file, deleted afterwards. */
-export function useNamespace(prefix: string): () => string {
+/** The teams of catalog/org.yaml: who a test namespace is opened to unless a test says otherwise. */
+export const TEST_NAMESPACE_OWNERS = [
+  'group:default/ml-platform',
+  'group:default/data-science',
+];
+
+/**
+ * Opens a namespace as an admin does (k8s/rbac/templates/open-namespace.yaml): the owners
+ * annotation, Pod Security baseline enforced (restricted warned and audited), and the RoleBindings
+ * that let the backend's ServiceAccount write there. Resolves once the API server authorizes the
+ * backend's writes in it.
+ */
+export async function openNamespace(
+  name: string,
+  owners: string[] = TEST_NAMESPACE_OWNERS,
+  annotations: Record<string, string> = {},
+) {
+  const kc = adminKubeConfig();
+  const template = fs
+    .readFileSync(
+      path.join(repo, 'k8s/rbac/templates/open-namespace.yaml'),
+      'utf8',
+    )
+    .replace(/__NAMESPACE__/g, name)
+    .replace(/__OWNERS__/g, owners.join(', '));
+  const objects = YAML.parseAllDocuments(template).map(
+    d => d.toJSON() as KubernetesObject,
+  );
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  for (const obj of objects) {
+    if (obj.kind === 'Namespace') {
+      obj.metadata!.annotations = {
+        ...obj.metadata!.annotations,
+        ...annotations,
+      };
+    }
+    await api.create(obj);
+  }
+  // RBAC takes a moment to see new RoleBindings: wait until the backend may write here.
+  const review = backendKubeConfig().makeApiClient(AuthorizationV1Api);
+  await eventually(async () => {
+    const { status } = await review.createSelfSubjectAccessReview({
+      body: {
+        spec: {
+          resourceAttributes: {
+            namespace: name,
+            group: MODEL_DEPLOYMENT.group,
+            resource: MODEL_DEPLOYMENT.plural,
+            verb: 'create',
+          },
+        },
+      },
+    });
+    if (!status?.allowed) throw new Error(`${name} is not open yet`);
+  }, 30_000);
+}
+
+/**
+ * A fresh namespace for one test file, deleted afterwards: opened to `owners` (both teams of
+ * catalog/org.yaml unless told otherwise) with the backend's RoleBindings, and Pod Security
+ * baseline enforced, so the real API server checks that model-server pods pass it.
+ */
+export function useNamespace(
+  prefix: string,
+  options: { owners?: string[]; annotations?: Record<string, string> } = {},
+): () => string {
   let name = '';
   beforeAll(async () => {
     name = `${prefix}-${Date.now().toString(36)}-${Math.floor(
       Math.random() * 1e4,
     )}`;
-    await adminKubeConfig()
-      .makeApiClient(CoreV1Api)
-      .createNamespace({ body: { metadata: { name } } });
+    await openNamespace(name, options.owners, options.annotations);
   });
   afterAll(async () => {
     await adminKubeConfig()
