@@ -17,6 +17,7 @@ import { plan } from './plan';
 import { decideRollout, RolloutDecision } from './rollout';
 import { Tenancy } from '../tenancy/Tenancy';
 import { controlledBy, NameConflictError } from '../tenancy/ownership';
+import { firstDrift } from './drift';
 import { computeStatus } from './status';
 import { WorkQueue } from './WorkQueue';
 
@@ -264,12 +265,7 @@ export class Reconciler {
     const { configMaps, services, deployments, hpas } = this.cache;
     await this.applyIfChanged(md, desired.configMap, configMaps);
     await this.applyIfChanged(md, desired.service, services);
-    await this.applyIfChanged(
-      md,
-      desired.deployment,
-      deployments,
-      d => d.spec?.replicas === desired.deployment.spec?.replicas,
-    );
+    await this.applyIfChanged(md, desired.deployment, deployments);
     const hpa = hpas.get(namespace, name);
     if (desired.hpa) await this.applyIfChanged(md, desired.hpa, hpas);
     else if (hpa && controlledBy(hpa, md)) {
@@ -307,14 +303,14 @@ export class Reconciler {
   }
 
   /**
-   * Server-side apply, skipped when the cached object already carries the same plan. An object of
-   * that name that this ModelDeployment does not control (by UID) is never written: NameConflict.
+   * Server-side apply when the object differs from the plan in any field the plan sets (a new
+   * plan, or an edit by hand, which is reverted with an Event). An object of that name that this
+   * ModelDeployment does not control (by UID) is never written: NameConflict.
    */
   private async applyIfChanged<T extends KubernetesObject>(
     md: ModelDeployment,
     desired: T,
     cache: ResourceCache<T>,
-    alsoSame: (c: T) => boolean = () => true,
   ) {
     const hash = createHash('sha256')
       .update(JSON.stringify(desired))
@@ -341,13 +337,18 @@ export class Reconciler {
     if (existing && !controlledBy(existing, md)) {
       throw new NameConflictError(desired.kind!, namespace, name, existing);
     }
-    if (
-      cached &&
-      cached.metadata?.annotations?.[APPLIED_HASH] === hash &&
-      alsoSame(cached)
-    )
-      return;
+    const drift = cached ? firstDrift(desired, cached) : 'new';
+    if (!drift) return;
     cache.upsert(await this.gateway.apply(desired));
+    if (cached?.metadata?.annotations?.[APPLIED_HASH] === hash) {
+      // Our plan had not changed: someone changed the object (kubectl edit, set image, …).
+      await this.gateway.event(
+        md,
+        'Warning',
+        'DriftReverted',
+        `${desired.kind} ${name} was changed outside model hosting (${drift}); reverted to the plan`,
+      );
+    }
   }
 
   private async recordEvents(
