@@ -86,6 +86,13 @@ function requestFor(md) {
   }
 }
 
+/** How long the examples' answers take (ms): a small model on a GPU, a tiny predictor. */
+const DEMO_DELAYS = {
+  'vllm-instruct': 450,
+  'ollama-chat': 300,
+  'iris-classifier': 15,
+};
+
 const portOf = md =>
   ({ vllm: 8000, ollama: 11434, openai: 8080, http: 8080 }[md.spec.engine] ??
   8080);
@@ -102,6 +109,10 @@ if (net) {
       timeoutMs: 10_000,
     });
   };
+  // Answers take about as long as a small model's would, so the latency chart shows something.
+  for (const [name, delayMs] of Object.entries(DEMO_DELAYS)) {
+    await net.control(ns, name, { delayMs }).catch(() => {});
+  }
   fs.writeFileSync(
     configOut,
     '# Written by scripts/demo-engines.mjs: the pod network is up, so the health checks reach the\n' +
@@ -134,6 +145,8 @@ if (net) {
       },
     }),
   };
+  for (const [name, e] of Object.entries(engines))
+    e.state.delayMs = DEMO_DELAYS[name] ?? 0;
   fs.writeFileSync(
     configOut,
     JSON.stringify(
