@@ -44,7 +44,11 @@ export function firstDrift(
 ): string | undefined {
   if (desired === undefined) return undefined;
   if (desired === null || typeof desired !== 'object') {
-    return desired === actual ? undefined : path || '(root)';
+    if (desired === actual) return undefined;
+    // The API server writes quantities canonically: 0.5 comes back as 500m, 1024Mi as 1Gi.
+    if (path.includes('resources.') && sameQuantity(desired, actual))
+      return undefined;
+    return path || '(root)';
   }
   if (Array.isArray(desired)) {
     if (!Array.isArray(actual) || actual.length !== desired.length) return path;
