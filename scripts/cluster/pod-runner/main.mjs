@@ -806,16 +806,32 @@ async function control(req, res) {
     });
   }
   if (req.method === 'DELETE' && action === 'control') {
-    const reset = Object.fromEntries(
-      Object.keys(controls.get(key) || {}).map(k => [k, null]),
-    );
-    controls.delete(key);
+    // Back to the defaults; a pod's own controls give way to its deployment's.
+    const keys = pod
+      ? Object.keys(controls.get(key) || {})
+      : [
+          ...new Set(
+            [...controls.keys()]
+              .filter(k => k === key || k.startsWith(`${key}/`))
+              .flatMap(k => Object.keys(controls.get(k))),
+          ),
+        ];
+    if (pod) controls.delete(key);
+    else
+      for (const k of [...controls.keys()])
+        if (k === key || k.startsWith(`${key}/`)) controls.delete(k);
     const standIns = entries.filter(e => e.kind === 'stand-in');
-    if (standIns.length && Object.keys(reset).length)
-      await host
-        .call('control', { ids: standIns.map(e => e.uid), control: reset })
-        .catch(() => {});
-    return send(res, 200, { control: {} });
+    for (const e of standIns) {
+      const now = controlFor(e);
+      const reset = Object.fromEntries(keys.map(k => [k, now[k] ?? null]));
+      if (Object.keys(reset).length)
+        await host
+          .call('control', { ids: [e.uid], control: reset })
+          .catch(() => {});
+    }
+    return send(res, 200, {
+      control: controls.get(`${ns}/${deployment}`) ?? {},
+    });
   }
   if (req.method === 'POST' && action === 'clear') {
     const standIns = entries.filter(e => e.kind === 'stand-in');
