@@ -223,6 +223,11 @@ up() {
     kwokctl delete cluster --name "$name" >/dev/null 2>&1 || true   # stale state from a crash or reboot
     bash "$here/podnet.sh" down "$name" >/dev/null 2>&1 || true
     rm -f "$podnet_env"
+    # Clusters starting at the same time must not pick the same ports (kwokctl picks its components'
+    # ports by trying to bind them, so two creates at once get the same ones) or pod CIDR: one at a
+    # time until its components listen.
+    exec 8>"${TMPDIR:-/tmp}/model-hosting-cluster-start.lock"
+    flock 8
     [ "$port" = 0 ] && port=$(free_port)
     port_in_use "$port" && die "port $port is already in use on 127.0.0.1. Stop what uses it (ss -ltnp 'sport = :$port') or pick another with MH_KUBE_PORT=<port>."
     cidr=$(bash "$here/podnet.sh" cidr "$name")
@@ -235,6 +240,7 @@ up() {
     rm -f "$kubeconfig"
     step "kwokctl create cluster (component logs: $KWOK_WORKDIR/clusters/$name/logs)" \
       kwokctl create cluster --name "$name" --config "$state/$name.kwok.yaml" --kubeconfig "$kubeconfig" --wait 120s
+    flock -u 8
     kwokctl get kubeconfig --name "$name" > "$kubeconfig"
   fi
   local k=(kubectl --kubeconfig "$kubeconfig")
