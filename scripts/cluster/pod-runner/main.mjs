@@ -92,6 +92,9 @@ class StandInHost {
       );
       this.child = child;
       let ready = false;
+      child.on('error', err =>
+        reject(new Error(`stand-in host: ${err.message}`)),
+      );
       readline.createInterface({ input: child.stdout }).on('line', line => {
         let msg;
         try {
@@ -325,17 +328,26 @@ async function startPod(e) {
 
 /** Starts the container's process: real Ollama or the pod's stand-in in the host. */
 async function launch(e) {
+  let child;
   if (e.engine === 'ollama' && real.serves(e.model)) {
+    try {
+      child = real.start({
+        netns: opts.netns,
+        uid: e.uid,
+        namespace: e.namespace,
+        name: e.name,
+        ip: e.ip,
+        port: e.port,
+        env: e.env,
+      });
+    } catch (err) {
+      log(
+        `${e.namespace}/${e.name}: real Ollama did not start (${err.message}); serving a stand-in`,
+      );
+    }
+  }
+  if (child) {
     e.kind = 'ollama';
-    const child = real.start({
-      netns: opts.netns,
-      uid: e.uid,
-      namespace: e.namespace,
-      name: e.name,
-      ip: e.ip,
-      port: e.port,
-      env: e.env,
-    });
     e.child = child;
     e.logPath = child.logPath;
     const gen = e.gen;

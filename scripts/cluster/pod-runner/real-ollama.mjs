@@ -217,6 +217,9 @@ export function createRealOllama({ repo, podsDir, log, onChange = () => {} }) {
       stdio: ['ignore', fd, fd],
     });
     fs.closeSync(fd);
+    child.on('error', err =>
+      log(`ollama for ${namespace}/${name}: ${err.message}`),
+    );
     child.logPath = logPath;
     child.dir = dir;
     return child;
