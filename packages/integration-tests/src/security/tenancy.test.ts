@@ -9,6 +9,7 @@ import {
 import { MODEL_DEPLOYMENT } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   adminKubeConfig,
+  apiMessage,
   createModelDeployment,
   eventually,
   useNamespace,
@@ -255,18 +256,18 @@ describe('security: namespaces, owners, pod guardrails, names and quotas', () =>
     );
   });
 
-  it('attack: change the owner of an existing deployment by deploying it again (even as admin) → 409', async () => {
+  it("attack: move a team's deployment to another owner by deploying it again, as an admin, into a namespace not opened to that owner → 403", async () => {
     await expectRefused(
       portal,
       () => deploy(admin, nsMl(), 'warmup', specOf(DS)),
       {
-        status: 409,
-        message: `ModelDeployment ${nsMl()}/warmup already exists on cluster local with a different spec`,
+        status: 403,
+        message: `Refused by namespaces: namespace ${nsMl()} on cluster local is not opened to ${DS} (opened to ${ML})`,
         namespaces: [nsMl()],
         audit: {
           actor: 'user:default/admin',
           action: 'deploy',
-          outcome: 'rejected',
+          outcome: 'denied',
         },
       },
     );
@@ -704,9 +705,18 @@ describe('security: namespaces, owners, pod guardrails, names and quotas', () =>
       namespace: nsMl(),
       body: foreign,
     });
-    const before = await apps().readNamespacedDeployment({
-      namespace: nsMl(),
-      name: 'payments',
+    // Once the Deployment controller is done with it, nobody but us could change it.
+    const before = await eventually(async () => {
+      const d = await apps().readNamespacedDeployment({
+        namespace: nsMl(),
+        name: 'payments',
+      });
+      if (
+        d.status?.observedGeneration !== 1 ||
+        !d.status?.conditions?.some(c => c.type === 'Available')
+      )
+        throw new Error('not settled');
+      return d;
     });
     await createModelDeployment(adminKubeConfig(), nsMl(), {
       apiVersion: MODEL_DEPLOYMENT.apiVersion,
@@ -739,8 +749,8 @@ describe('security: namespaces, owners, pod guardrails, names and quotas', () =>
   });
 
   it('Pod Security baseline is enforced in opened namespaces: a privileged pod is refused by the API server, ours run', async () => {
-    await expect(
-      core().createNamespacedPod({
+    const refused = await core()
+      .createNamespacedPod({
         namespace: nsMl(),
         body: {
           metadata: { name: 'privileged' },
@@ -754,8 +764,14 @@ describe('security: namespaces, owners, pod guardrails, names and quotas', () =>
             ],
           },
         },
-      }),
-    ).rejects.toThrow(/violates PodSecurity "baseline:latest"/);
+      })
+      .then(
+        () => 'created',
+        e => apiMessage(e),
+      );
+    expect(refused).toMatch(
+      /pods "privileged" is forbidden: violates PodSecurity "baseline:latest": privileged/,
+    );
     // The deployment made in beforeAll runs: its pod passed baseline, with the restricted context.
     const pod = await eventually(async () => {
       const pods = await core().listNamespacedPod({
