@@ -912,6 +912,10 @@ function shutdown() {
   setTimeout(() => process.exit(0), 300);
 }
 process.on('SIGTERM', shutdown);
+// One pod's trouble must not stop the others' servers.
+process.on('unhandledRejection', err =>
+  log(`unexpected: ${err?.stack || err}`),
+);
 process.on('SIGINT', shutdown);
 
 log(
