@@ -37,4 +37,7 @@ CI=true yarn workspace integration-tests test:integration
 phase "end-to-end tests"
 CI=true yarn test:e2e
 
+phase "install test: the packed plugins in a separate Backstage app"
+yarn workspace install-test test:install
+
 phase "all tests passed"
