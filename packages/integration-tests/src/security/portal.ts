@@ -350,6 +350,8 @@ export async function expectRefused(
   expected: Refusal,
 ) {
   const tables = pluginTables(portal);
+  // Requests answered before the attack are metered within 2 s: let them land first.
+  if (expected.usage) await new Promise(r => setTimeout(r, 2200));
   const before = await clusterState(expected.namespaces);
   const lastAudit = tables.lastAuditId();
   const usage = tables.usage();
