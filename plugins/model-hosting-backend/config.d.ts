@@ -21,6 +21,8 @@ export interface Config {
     requestTimeoutSeconds?: number;
     /** Deprecated: milliseconds, read only when requestTimeoutSeconds is not set. */
     requestTimeoutMs?: number;
+    /** Minutes between full relists of each watch cache, which heal anything a watch missed. Default 30. */
+    relistMinutes?: number;
     health?: {
       /** Run health checks (on Backstage's scheduler, one runner across replicas). Default true. */
       enabled?: boolean;

@@ -39,6 +39,8 @@ export interface GuardrailsConfig {
 export interface ModelHostingConfig {
   /** Seconds to wait for a cluster's API server before reporting it unreachable. */
   requestTimeoutSeconds: number;
+  /** Minutes between full relists of each watch cache, which heal anything a watch missed. */
+  relistMinutes: number;
   reconciler: {
     enabled: boolean;
     leaseNamespace: string;
@@ -186,6 +188,7 @@ export function readModelHostingConfig(
 
   return {
     requestTimeoutSeconds: requestTimeoutSeconds ?? 10,
+    relistMinutes: num('relistMinutes', 30),
     reconciler: {
       enabled: reconciler?.getOptionalBoolean('enabled') ?? true,
       leaseNamespace:

@@ -98,6 +98,7 @@ export const modelHostingPlugin = createBackendPlugin({
         )}`;
         const clusters = new Clusters(definitions, {
           requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+          relistMs: config.relistMinutes * 60_000,
           identity,
           logger,
           reads: metrics.counter(

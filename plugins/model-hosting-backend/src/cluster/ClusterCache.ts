@@ -54,6 +54,7 @@ export class ClusterCache {
     kubeConfig: KubeConfig,
     logger: LoggerService,
     requests?: Counter,
+    relistMs?: number,
   ) {
     const log = logger.child({ cluster });
     const cache = <T extends { metadata?: any }>(
@@ -65,7 +66,7 @@ export class ClusterCache {
     ) =>
       new ResourceCache<T>(
         kubeConfig,
-        { apiVersion, kind, path, slim, ...selectors },
+        { apiVersion, kind, path, slim, relistMs, ...selectors },
         log,
         requests && { add: n => requests.add(n, { cluster, resource: kind }) },
       );

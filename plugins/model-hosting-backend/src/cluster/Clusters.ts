@@ -22,6 +22,8 @@ export class Clusters {
     definitions: ClusterDefinition[],
     options: {
       requestTimeoutMs: number;
+      /** How often each watch cache lists everything again. */
+      relistMs?: number;
       /** This backend instance, as Events and Leases name it. */
       identity: string;
       logger: LoggerService;
@@ -34,7 +36,13 @@ export class Clusters {
       this.clusters.set(def.name, {
         name: def.name,
         kubeConfig: def.kubeConfig,
-        cache: new ClusterCache(def.name, def.kubeConfig, log, options.reads),
+        cache: new ClusterCache(
+          def.name,
+          def.kubeConfig,
+          log,
+          options.reads,
+          options.relistMs,
+        ),
         gateway: new KubeGateway(
           def.name,
           def.kubeConfig,

@@ -158,4 +158,36 @@ describe('ResourceCache', () => {
     expect(cache.get('ns', 'a')).toBeUndefined();
     expect(cache.byIndex('x', '1').map(o => o.metadata.name)).toEqual(['b']);
   });
+
+  it('backs off when watches end as soon as they start, instead of looping', async () => {
+    cache.start();
+    await eventually(() => expect(server.watches).toHaveLength(1));
+    for (let i = 0; i < 4; i++)
+      server.watches[server.watches.length - 1].done();
+    await new Promise(r => setTimeout(r, 300));
+    // 500 ms before the first retry: still one watch after 300 ms, not a tight loop.
+    expect(server.watches).toHaveLength(1);
+    await eventually(() => expect(server.watches).toHaveLength(2), 2000);
+  });
+
+  it('clears the error as soon as a watch works again, before any relist', async () => {
+    cache.start();
+    await eventually(() => expect(server.watches).toHaveLength(1));
+    server.current.done(new Error('connection reset'));
+    await eventually(() => expect(cache.lastError).toBe('connection reset'));
+    await eventually(() => expect(server.watches).toHaveLength(2), 2000);
+    expect(cache.lastError).toBeUndefined();
+    expect(server.lists).toBe(1);
+  });
+
+  it('heals what a watch missed with a relist', async () => {
+    cache.start();
+    await eventually(() => expect(server.watches).toHaveLength(1));
+    server.items = [obj('missed', '30')];
+    server.resourceVersion = '30';
+    cache.relistNow();
+    server.current.done(); // the aborted watch ends
+    await eventually(() => expect(cache.get('ns', 'missed')).toBeDefined());
+    expect(server.lists).toBe(2);
+  });
 });

@@ -16,6 +16,8 @@ export interface ResourceCacheOptions<T> {
   path: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /** Lists everything again this often, to heal whatever a watch may have missed. Default 30 minutes. */
+  relistMs?: number;
   /** Keeps only what the plugin reads, so the cache stays small; undefined drops the object. */
   slim: (obj: any) => T | undefined;
 }
@@ -97,7 +99,10 @@ export class ResourceCache<T extends Cached> {
   private resourceVersion = '';
   private abort?: { abort(): void };
   private retryTimer?: NodeJS.Timeout;
+  private relistTimer?: NodeJS.Timeout;
   private backoffMs = 500;
+  /** When the current watch started: one that ends soon after is retried with backoff. */
+  private watchStartedAt = 0;
   private stopped = true;
   synced = false;
   lastError?: string;
@@ -185,12 +190,29 @@ export class ResourceCache<T extends Cached> {
     if (!this.stopped) return;
     this.stopped = false;
     void this.run();
+    this.relistTimer = setInterval(
+      () => this.relistNow(),
+      this.options.relistMs ?? 30 * 60_000,
+    );
+    this.relistTimer.unref?.();
   }
 
   stop() {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.relistTimer);
     this.abort?.abort();
+  }
+
+  /** Ends the watch and lists everything anew (the relist emits what changed meanwhile). */
+  relistNow() {
+    if (this.stopped) return;
+    this.resourceVersion = '';
+    const watch = this.abort;
+    this.abort = undefined;
+    // Aborting ends the watch cleanly; its end handler runs the relist.
+    if (watch) watch.abort();
+    else void this.run();
   }
 
   private async run() {
@@ -236,15 +258,40 @@ export class ResourceCache<T extends Cached> {
 
   private async watch() {
     this.requests.add();
+    this.watchStartedAt = Date.now();
     this.abort = await this.source.watch(
       this.resourceVersion,
       (type, obj) => this.onEvent(type, obj),
       err => {
         if (this.stopped) return;
-        if (err) this.fail(err);
-        else void this.run();
+        // A relist was asked for (410 Gone, or relistNow ended the watch): list at once.
+        if (!this.resourceVersion) void this.run();
+        else if (err) this.fail(err);
+        else this.ended();
       },
     );
+    // The API server took the watch: the cluster answers again.
+    this.lastError = undefined;
+  }
+
+  /**
+   * A watch that ended cleanly (the server's timeout, or our relist): resume at once after a
+   * healthy watch; a watch that ends right after it began is a server in trouble: back off.
+   */
+  private ended() {
+    if (Date.now() - this.watchStartedAt >= 60_000) {
+      this.backoffMs = 500;
+      void this.run();
+      return;
+    }
+    this.retryLater();
+  }
+
+  private retryLater() {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.run(), this.backoffMs);
+    this.retryTimer.unref?.();
+    this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
   }
 
   private onEvent(type: string, obj: any) {
@@ -253,6 +300,7 @@ export class ResourceCache<T extends Cached> {
       if (obj?.code === 410) this.resourceVersion = '';
       return;
     }
+    this.lastError = undefined;
     // Only the watch moves its resume point: a write-through may be ahead of events not yet seen.
     if (obj?.metadata?.resourceVersion)
       this.resourceVersion = obj.metadata.resourceVersion;
@@ -308,10 +356,7 @@ export class ResourceCache<T extends Cached> {
     this.logger.debug(
       `${this.options.kind} watch failed, retrying in ${this.backoffMs} ms: ${this.lastError}`,
     );
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.run(), this.backoffMs);
-    this.retryTimer.unref?.();
-    this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+    this.retryLater();
   }
 
   private emit(type: ChangeType, obj: T) {
