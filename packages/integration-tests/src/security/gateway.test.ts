@@ -217,6 +217,18 @@ describe('security: the gateway', () => {
     expect(await chatsReceived(nsDs(), 'squat-published')).toBe(squatter);
   });
 
+  it("attack: take over the catalog's shared ai-model Resource by deploying the same model in one's own namespace", async () => {
+    // alice's team deployed the model first; bob's later deployment must not make it his team's.
+    const resource = await eventually(async () => {
+      const res = await admin.get(
+        '/api/catalog/entities/by-name/resource/default/meta-llama-llama-3.1-8b-instruct',
+      );
+      if (res.status !== 200) throw new Error(`${res.status}`);
+      return res.body;
+    }, 60_000);
+    expect(resource.spec.owner).toBe(ML);
+  });
+
   it('attack: a bare model name nobody published → 404', async () => {
     await expectRefused(portal, () => post(bob, chat('squat-published')), {
       status: 404,
