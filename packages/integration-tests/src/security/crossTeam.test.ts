@@ -8,7 +8,9 @@ import {
   ML,
   one,
   pluginTables,
+  deployed,
   Portal,
+  ready,
   SERVICE_TOKENS,
   Session,
   specOf,
@@ -39,29 +41,17 @@ describe('security: other teams, services and admins', () => {
       ['alice', 'bob', 'admin'].map(n => portal.as(n)),
     );
     // alice's team's model server, holding a GPU, with a literal env value; and bob's.
-    await eventually(async () => {
-      const res = await deploy(alice, shared(), 'chat', {
-        ...specOf(ML),
-        resources: { gpu: { count: 1 } },
-        env: [{ name: 'API_KEY', value: SECRET_VALUE }],
-      });
-      if (res.status !== 201) throw new Error(`${res.status} ${res.text}`);
+    await deployed(alice, shared(), 'chat', {
+      ...specOf(ML),
+      resources: { gpu: { count: 1 } },
+      env: [{ name: 'API_KEY', value: SECRET_VALUE }],
     });
-    expect(
-      (
-        await deploy(bob, shared(), 'iris', {
-          ...specOf(DS),
-          resources: { gpu: { count: 1 } },
-        })
-      ).status,
-    ).toBe(201);
-    for (const name of ['chat', 'iris']) {
-      await eventually(async () => {
-        const res = await admin.get(one(shared(), name));
-        if (res.body.summary?.phase !== 'Ready')
-          throw new Error(JSON.stringify(res.body.summary));
-      });
-    }
+    await deployed(bob, shared(), 'iris', {
+      ...specOf(DS),
+      resources: { gpu: { count: 1 } },
+    });
+    await ready(admin, shared(), 'chat');
+    await ready(admin, shared(), 'iris');
   });
   afterAll(async () => portal?.stop());
 
@@ -296,15 +286,9 @@ describe('security: other teams, services and admins', () => {
 
   it('honest flows through the same policy: alice deploys for her team, scales, switches, restarts and deletes', async () => {
     const ns = nsMl();
-    await eventually(async () => {
-      const res = await deploy(alice, ns, 'own', specOf(ML));
-      if (res.status !== 201) throw new Error(`${res.status} ${res.text}`);
-    });
-    await eventually(async () => {
-      const d = await alice.get(one(ns, 'own'));
-      if (d.body.summary?.phase !== 'Ready')
-        throw new Error(JSON.stringify(d.body.summary));
-    });
+    const created = await deployed(alice, ns, 'own', specOf(ML));
+    expect(created.body.spec.owner).toBe(ML);
+    await ready(alice, ns, 'own');
     const scaled = await alice.post(one(ns, 'own', 'scale'), { replicas: 2 });
     expect({ status: scaled.status, body: scaled.body }).toEqual({
       status: 200,

@@ -11,8 +11,10 @@ import {
   expectRefused,
   MH,
   ML,
+  deployed,
   one,
   Portal,
+  ready,
   SERVICE_TOKENS,
   Session,
   startPortal,
@@ -123,48 +125,37 @@ describe('security: the gateway', () => {
     [alice, bob, admin] = await Promise.all(
       ['alice', 'bob', 'admin'].map(n => portal.as(n)),
     );
-    const deploy = (who: Session, ns: string, name: string, spec: object) =>
-      eventually(async () => {
-        const res = await who.post(`${MH}/deployments`, {
-          cluster: 'local',
-          namespace: ns,
-          name,
-          spec,
-        });
-        if (res.status !== 201) throw new Error(`${res.status} ${res.text}`);
-      });
     const vllm = (owner: string, model: string) => ({
       owner,
       engine: 'vllm',
       model: { name: model },
       replicas: 1,
     });
-    await deploy(alice, nsMl(), 'llama', vllm(ML, POPULAR));
+    const openai = (name: string) => ({
+      owner: ML,
+      engine: 'openai',
+      model: { name: `${name}-model` },
+      replicas: 1,
+    });
+    await deployed(alice, nsMl(), 'llama', vllm(ML, POPULAR));
     // bob names his deployments after the popular model and after the published name.
-    await deploy(bob, nsDs(), 'squat', vllm(DS, POPULAR));
-    await deploy(bob, nsDs(), 'squat-published', vllm(DS, PUBLISHED));
-    for (const name of ['redirector', 'flood']) {
-      await deploy(alice, nsMl(), name, {
-        owner: ML,
-        engine: 'openai',
-        model: { name: `${name}-model` },
-        replicas: 1,
-      });
-    }
-    for (const [ns, name] of [
+    await deployed(bob, nsDs(), 'squat', vllm(DS, POPULAR));
+    await deployed(bob, nsDs(), 'squat-published', vllm(DS, PUBLISHED));
+    await deployed(alice, nsMl(), 'redirector', openai('redirector'));
+    await deployed(alice, nsMl(), 'flood', openai('flood'));
+    const all: Array<[string, string]> = [
       [nsMl(), 'llama'],
       [nsDs(), 'squat'],
       [nsDs(), 'squat-published'],
       [nsMl(), 'redirector'],
       [nsMl(), 'flood'],
-    ]) {
-      await net!.waitReady(ns, name, 1, { timeoutMs: 90_000 });
-      await eventually(async () => {
-        const d = await admin.get(one(ns, name));
-        if (d.body.summary?.phase !== 'Ready')
-          throw new Error(JSON.stringify(d.body.summary));
-      });
-    }
+    ];
+    await Promise.all(
+      all.map(([ns, name]) =>
+        net.waitReady(ns, name, 1, { timeoutMs: 90_000 }),
+      ),
+    );
+    await Promise.all(all.map(([ns, name]) => ready(admin, ns, name)));
   });
   afterAll(async () => {
     await portal?.stop();

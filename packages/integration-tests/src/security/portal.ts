@@ -35,6 +35,7 @@ import {
 } from '@kubernetes/client-node';
 import { MODEL_DEPLOYMENT } from '@modelhosting/backstage-plugin-model-hosting-common';
 // The portal's real policy module, as packages/backend/src/index.ts adds it.
+// eslint-disable-next-line @backstage/no-forbidden-package-imports
 import portalPolicyModule from 'backend/src/permissionPolicy';
 import { testAppConfig } from '../backend';
 import { adminKubeConfig, eventually, repo } from '../kube';
@@ -220,6 +221,40 @@ function session(api: () => request.SuperTest<request.Test>, token?: string) {
 export const MH = '/api/model-hosting';
 export const one = (namespace: string, name: string, action = '') =>
   `${MH}/deployments/local/${namespace}/${name}${action ? `/${action}` : ''}`;
+
+/** Deploys through the REST API, retrying until the new namespace is in the backend's cache. */
+export function deployed(
+  who: Session,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+) {
+  return eventually(async () => {
+    const res = await who.post(`${MH}/deployments`, {
+      cluster: 'local',
+      namespace,
+      name,
+      spec,
+    });
+    if (res.status !== 201) throw new Error(`${res.status} ${res.text}`);
+    return res;
+  });
+}
+
+/** Waits until the deployment's phase is Ready, as `who` sees it. */
+export function ready(
+  who: Session,
+  namespace: string,
+  name: string,
+  timeoutMs = 60_000,
+) {
+  return eventually(async () => {
+    const res = await who.get(one(namespace, name));
+    if (res.body.summary?.phase !== 'Ready')
+      throw new Error(JSON.stringify(res.body.summary ?? res.body));
+    return res.body;
+  }, timeoutMs);
+}
 
 /** A ModelDeployment spec, with changes. */
 export function specOf(

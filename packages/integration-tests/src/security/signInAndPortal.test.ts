@@ -1,6 +1,7 @@
 // Attacks on sign-in and on the portal's other plugins (catalog, Kubernetes proxy) through the real
 // portal policy. Each names its attack; each checks the refusal and that nothing changed.
 import { CoreV1Api } from '@kubernetes/client-node';
+// eslint-disable-next-line @backstage/no-forbidden-package-imports
 import { PORTAL_RULES } from 'backend/src/permissionPolicy';
 import { adminKubeConfig } from '../kube';
 import {
