@@ -22,6 +22,9 @@ export CHROMIUM_PATH=$chromium
 phase "type check"
 yarn tsc
 
+phase "API reports of the published packages (yarn build:api-reports writes them)"
+yarn build:api-reports --ci
+
 phase "unit tests"
 CI=true yarn test
 
