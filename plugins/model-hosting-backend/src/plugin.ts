@@ -183,7 +183,15 @@ export const modelHostingPlugin = createBackendPlugin({
           deployments,
           checker,
           logger,
-          { concurrency: config.health.concurrency },
+          {
+            concurrency: config.health.concurrency,
+            // Long enough for every ordinary check; pulls and slow servers go on in the background.
+            roundBudgetMs:
+              Math.max(
+                config.health.tickSeconds,
+                config.health.timeoutSeconds * 3,
+              ) * 1000,
+          },
           metrics.histogram(
             METRICS.healthRound,
             'Duration of a health-check round',
@@ -257,7 +265,7 @@ export const modelHostingPlugin = createBackendPlugin({
           },
         );
 
-        const audit = new AuditLog(knex);
+        const audit = new AuditLog(knex, logger);
 
         const guards = new WriteGuards(
           tenancy,
@@ -280,7 +288,6 @@ export const modelHostingPlugin = createBackendPlugin({
           authorizer,
           guards,
           audit,
-          logger,
         );
         deps.httpRouter.use(
           await createRouter({

@@ -1,7 +1,4 @@
-import {
-  BackstageCredentials,
-  LoggerService,
-} from '@backstage/backend-plugin-api';
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, isError } from '@backstage/errors';
 import { isDeepStrictEqual } from 'util';
 import {
@@ -55,7 +52,6 @@ export class DeploymentActions {
     private readonly authorizer: DeploymentAuthorizer,
     private readonly guards: WriteGuards,
     private readonly audit: AuditLog,
-    private readonly logger: LoggerService,
   ) {}
 
   /**
@@ -228,8 +224,14 @@ export class DeploymentActions {
       if (model.name === md.spec.model.name && servedModel(md) === model.name) {
         throw new InputError(`${ref.name} already serves ${model.name}`);
       }
+      // A switch replaces the whole model: what the new one omits (source, version) is removed,
+      // not kept from the old one (a merge patch removes a field only when it is null).
       const patch = {
-        model: spec.model,
+        model: {
+          name: model.name,
+          version: model.version ?? null,
+          source: model.source ?? null,
+        } as unknown as typeof spec.model,
         ...(body.strategy ? { switching: { strategy: body.strategy } } : {}),
       };
       const from = servedModel(md);
@@ -301,15 +303,11 @@ export class DeploymentActions {
       await this.audit.record({ ...entry, outcome: 'succeeded' });
       return result;
     } catch (e) {
-      await this.audit
-        .record({
-          ...entry,
-          outcome: outcomeOf(e),
-          message: isError(e) ? e.message : String(e),
-        })
-        .catch(err =>
-          this.logger.error(`could not write the audit record: ${err}`),
-        );
+      await this.audit.record({
+        ...entry,
+        outcome: outcomeOf(e),
+        message: isError(e) ? e.message : String(e),
+      });
       throw e;
     }
   }

@@ -1,3 +1,4 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import {
   AuditEntry,
@@ -23,10 +24,22 @@ export function redactEnv(input: unknown): unknown {
 
 /** Who did what to which deployment, and how it ended: in the plugin's database (SQLite or PostgreSQL). */
 export class AuditLog {
-  constructor(private readonly knex: Knex) {}
+  /** Records whose write failed, written again with backoff (a bounded queue). */
+  private readonly retry: Array<Record<string, unknown>> = [];
+  private retryTimer?: NodeJS.Timeout;
+  private retryMs = 1000;
 
+  constructor(
+    private readonly knex: Knex,
+    private readonly logger?: LoggerService,
+  ) {}
+
+  /**
+   * Writes one record. Never fails what it records: a failed write is logged and tried again in
+   * the background until the database takes it (at most 1000 records wait).
+   */
   async record(entry: Omit<AuditEntry, 'id' | 'createdAt'>): Promise<void> {
-    await this.knex(TABLE).insert({
+    const row = {
       actor: entry.actor,
       action: entry.action,
       cluster: entry.cluster,
@@ -36,7 +49,41 @@ export class AuditLog {
       outcome: entry.outcome,
       message: entry.message ?? null,
       owner: entry.owner ?? null,
-    });
+      created_at: new Date(),
+    };
+    try {
+      await this.knex(TABLE).insert(row);
+    } catch (e) {
+      this.logger?.error(
+        `could not write the audit record of ${entry.action} on ${entry.name}, will retry: ${e}`,
+      );
+      if (this.retry.length < 1000) this.retry.push(row);
+      this.scheduleRetry();
+    }
+  }
+
+  private scheduleRetry() {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(async () => {
+      this.retryTimer = undefined;
+      while (this.retry.length) {
+        try {
+          await this.knex(TABLE).insert(this.retry[0]);
+          this.retry.shift();
+          this.retryMs = 1000;
+        } catch (e) {
+          this.retryMs = Math.min(this.retryMs * 2, 60_000);
+          this.scheduleRetry();
+          return;
+        }
+      }
+    }, this.retryMs);
+    this.retryTimer.unref?.();
+  }
+
+  /** Records still waiting for the database. */
+  get pending() {
+    return this.retry.length;
   }
 
   /**

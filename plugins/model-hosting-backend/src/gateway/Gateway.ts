@@ -10,7 +10,7 @@ import {
   modelInvokePermission,
   servedModel,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
-import { pipeline, Readable } from 'stream';
+import { PassThrough, pipeline, Readable } from 'stream';
 import { DeploymentEntry } from '../deployments/ModelDeployments';
 import { EngineRegistry, ModelServerAccess } from '../engines';
 import { Histogram } from '../metrics';
@@ -180,10 +180,26 @@ export class Gateway {
       if (stream || !contentType.includes('json')) {
         // Streamed answers (server-sent events) pass through as they come, watched for a usage chunk.
         const watched = watchUsage();
-        const passthrough = pipeline(res.body, watched.stream, () => undefined);
-        passthrough.on('end', () => finish(res.ok, started, watched.usage()));
-        passthrough.on('error', () => finish(false, started));
-        passthrough.on('close', () => finish(res.ok, started, watched.usage()));
+        const passthrough = new PassThrough();
+        watched.stream.pipe(passthrough, { end: false });
+        watched.stream.on('end', () => {
+          finish(res.ok, started, watched.usage());
+          passthrough.end();
+        });
+        pipeline(res.body, watched.stream, err => {
+          if (!err) return;
+          finish(false, started);
+          // The server stopped mid-answer: the client gets an error event and the end, not a hang.
+          const error = {
+            message: `Model server ${ref.namespace}/${
+              ref.name
+            } stopped answering: ${
+              signal.aborted ? 'the client went away' : err.message
+            }`,
+            type: 'server_error',
+          };
+          passthrough.end(`data: ${JSON.stringify({ error })}\n\n`);
+        });
         // no-transform: Backstage's compression middleware would otherwise hold small events back.
         return {
           status: res.status,

@@ -4,23 +4,31 @@ import { DeploymentEntry } from '../deployments/ModelDeployments';
 import { Histogram } from '../metrics';
 import { HealthChecker } from './HealthChecker';
 
-/** Runs `fn` over items with at most `limit` at a time. */
-async function mapLimit<T>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<unknown>,
-) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
+/** At most `limit` tasks at a time, across rounds: a straggler from one round keeps its slot. */
+class Limiter {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit)
+      await new Promise<void>(r => this.waiting.push(r));
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
 }
 
 /** The last round, for /stats and the benchmark. */
 export interface RoundReport {
   checked: number;
+  /** Checks still running when the round ended; they finish in the background. */
+  stillRunning: number;
   durationMs: number;
   concurrency: number;
   finishedAt: string;
@@ -33,6 +41,9 @@ export interface RoundReport {
  */
 export class HealthRounds {
   private readonly lastChecked = new Map<string, number>();
+  /** Checks started and not finished, by deployment: never two at once for one deployment. */
+  private readonly inFlight = new Set<string>();
+  private readonly limiter: Limiter;
   private readonly roundListeners: Array<() => Promise<void>> = [];
   private last?: RoundReport;
 
@@ -40,10 +51,16 @@ export class HealthRounds {
     private readonly deployments: { synced(): DeploymentEntry[] },
     private readonly checker: HealthChecker,
     private readonly logger: LoggerService,
-    private readonly options: { concurrency: number },
+    private readonly options: {
+      concurrency: number;
+      /** How long a round waits for its checks; slower ones go on in the background. */
+      roundBudgetMs: number;
+    },
     private readonly durations?: Histogram,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.limiter = new Limiter(options.concurrency);
+  }
 
   get lastRound(): RoundReport | undefined {
     return this.last;
@@ -68,20 +85,33 @@ export class HealthRounds {
     });
   }
 
-  /** One round: every due deployment, `concurrency` at a time. */
+  /**
+   * One round: every due deployment that is not being checked already, `concurrency` at a time.
+   * The round ends when its checks have finished or after roundBudgetMs; a slower check (an
+   * auto-pull, say) goes on in the background and keeps its deployment out of later rounds.
+   */
   async runDue(): Promise<number> {
     const started = Date.now();
-    const due = this.due();
-    await mapLimit(due, this.options.concurrency, async entry => {
-      this.lastChecked.set(refKey(entry.ref), this.now().getTime());
-      await this.checker
-        .check(entry)
+    const due = this.due().filter(e => !this.inFlight.has(refKey(e.ref)));
+    const checks = due.map(entry => {
+      const key = refKey(entry.ref);
+      this.inFlight.add(key);
+      this.lastChecked.set(key, this.now().getTime());
+      return this.limiter
+        .run(() => this.checker.check(entry))
         .catch(e =>
-          this.logger.error(
-            `health check of ${refKey(entry.ref)} failed to complete: ${e}`,
-          ),
-        );
+          this.logger.error(`health check of ${key} failed to complete: ${e}`),
+        )
+        .finally(() => this.inFlight.delete(key));
     });
+    let budget: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(checks),
+      new Promise(r => {
+        budget = setTimeout(r, this.options.roundBudgetMs);
+      }),
+    ]);
+    clearTimeout(budget);
     for (const listener of this.roundListeners) {
       await listener().catch(e =>
         this.logger.warn(`after a health round: ${e}`),
@@ -91,6 +121,7 @@ export class HealthRounds {
     this.durations?.record(durationMs / 1000);
     this.last = {
       checked: due.length,
+      stillRunning: due.filter(e => this.inFlight.has(refKey(e.ref))).length,
       durationMs,
       concurrency: this.options.concurrency,
       finishedAt: new Date().toISOString(),

@@ -56,22 +56,19 @@ export class EngineMeter {
     pods: V1Pod[],
     at = new Date(),
   ) {
+    const metrics = this.engines.get(md.spec.engine).metrics;
+    if (!metrics) return;
     const key = {
       cluster: ref.cluster,
       namespace: ref.namespace,
       name: ref.name,
     };
-    const rows: Array<{ server: string; counters: string }> = await this.knex(
-      TABLE,
-    )
-      .where(key)
-      .select('server', 'counters');
-    const last = new Map(
-      rows.map(r => [r.server, JSON.parse(r.counters) as EngineCounters]),
-    );
-    const metrics = this.engines.get(md.spec.engine).metrics;
-    if (!metrics) return;
-    const total = { ...NO_COUNTS };
+    // Every server is read first; the readings and the usage they add are then written together.
+    const readings: Array<{
+      id: string;
+      counters: EngineCounters;
+      startedAtMs?: number;
+    }> = [];
     for (const server of this.access.perServer(
       ref,
       md,
@@ -85,46 +82,63 @@ export class EngineMeter {
       const families = parseMetrics(text);
       const counters = metrics.counters(families);
       if (!counters) continue;
-      // A process seen for the first time counts from zero when it is new: it started after
-      // metering began here, or other processes of the deployment were metered before it.
       const startSeconds = sumSamples(families, 'process_start_time_seconds');
-      const started =
-        startSeconds !== undefined ? startSeconds * 1000 : server.startedAtMs;
-      const isNew =
-        (started !== undefined && started >= this.startedAt) || last.size > 0;
-      const before = last.get(server.id) ?? (isNew ? NO_COUNTS : undefined);
-      await this.knex(TABLE)
-        .insert({
-          ...key,
-          server: server.id,
-          counters: JSON.stringify(counters),
-          read_at: at,
-        })
-        .onConflict(['cluster', 'namespace', 'name', 'server'])
-        .merge(['counters', 'read_at']);
-      if (!before) continue; // the first reading of an old process is only the baseline
-      const d = counterDelta(before, counters);
-      for (const k of Object.keys(total) as Array<keyof EngineCounters>)
-        total[k] += d[k];
+      readings.push({
+        id: server.id,
+        counters,
+        startedAtMs:
+          startSeconds !== undefined ? startSeconds * 1000 : server.startedAtMs,
+      });
     }
-    // Processes that are gone will not be read again.
-    const alive = new Set(['endpoint', ...pods.map(p => p.metadata?.name)]);
-    const gone = rows.map(r => r.server).filter(s => !alive.has(s));
-    if (gone.length)
-      await this.knex(TABLE).where(key).whereIn('server', gone).delete();
-
-    await this.usage.add(
-      ref,
-      servedModel(md),
-      {
-        requests: total.requests,
-        promptTokens: total.promptTokens,
-        generationTokens: total.generationTokens,
-        latencyMsSum: total.latencySecondsSum * 1000,
-        latencyCount: total.latencyCount,
-      },
-      at,
-    );
+    // One transaction: a reading never becomes the baseline without the usage it metered.
+    await this.knex.transaction(async tx => {
+      const rows: Array<{ server: string; counters: string }> = await tx(TABLE)
+        .where(key)
+        .select('server', 'counters');
+      const last = new Map(
+        rows.map(r => [r.server, JSON.parse(r.counters) as EngineCounters]),
+      );
+      const total = { ...NO_COUNTS };
+      for (const reading of readings) {
+        // A process seen for the first time counts from zero when it is new: it started after
+        // metering began here, or other processes of the deployment were metered before it.
+        const started = reading.startedAtMs;
+        const isNew =
+          (started !== undefined && started >= this.startedAt) || last.size > 0;
+        const before = last.get(reading.id) ?? (isNew ? NO_COUNTS : undefined);
+        await tx(TABLE)
+          .insert({
+            ...key,
+            server: reading.id,
+            counters: JSON.stringify(reading.counters),
+            read_at: at,
+          })
+          .onConflict(['cluster', 'namespace', 'name', 'server'])
+          .merge(['counters', 'read_at']);
+        if (!before) continue; // the first reading of an old process is only the baseline
+        const d = counterDelta(before, reading.counters);
+        for (const k of Object.keys(total) as Array<keyof EngineCounters>)
+          total[k] += d[k];
+      }
+      // Processes that are gone will not be read again.
+      const alive = new Set(['endpoint', ...pods.map(p => p.metadata?.name)]);
+      const gone = rows.map(r => r.server).filter(s => !alive.has(s));
+      if (gone.length)
+        await tx(TABLE).where(key).whereIn('server', gone).delete();
+      await this.usage.add(
+        ref,
+        servedModel(md),
+        {
+          requests: total.requests,
+          promptTokens: total.promptTokens,
+          generationTokens: total.generationTokens,
+          latencyMsSum: total.latencySecondsSum * 1000,
+          latencyCount: total.latencyCount,
+        },
+        at,
+        tx,
+      );
+    });
   }
 
   /** Drops the readings of deployments no longer metered. */

@@ -47,19 +47,21 @@ export class UsageBuffer {
     }
   }
 
+  /** Writes what was added; a batch the database refused is added back and tried next time. */
   async flush() {
     clearTimeout(this.timer);
     this.timer = undefined;
     const batch = [...this.pending.values()];
     this.pending = new Map();
     for (const { ref, model, delta } of batch) {
-      await this.store
-        .add(ref, model, delta)
-        .catch(e =>
-          this.logger.warn(
-            `could not write usage of ${ref.namespace}/${ref.name}: ${e}`,
-          ),
+      try {
+        await this.store.add(ref, model, delta);
+      } catch (e) {
+        this.logger.warn(
+          `could not write usage of ${ref.namespace}/${ref.name}, will retry: ${e}`,
         );
+        this.add(ref, model, delta);
+      }
     }
   }
 }

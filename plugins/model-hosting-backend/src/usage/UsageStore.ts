@@ -46,6 +46,8 @@ export class UsageStore {
     model: string,
     delta: UsageDelta,
     at = new Date(),
+    /** Write inside this transaction (the caller's), or on its own. */
+    db: Knex = this.knex,
   ) {
     const counts = {
       requests: delta.requests ?? 0,
@@ -66,7 +68,7 @@ export class UsageStore {
       model,
     };
     const used = counts.requests > 0 ? { last_used: at } : {};
-    await this.knex(TABLE)
+    await db(TABLE)
       .insert({ ...key, ...counts, ...used })
       .onConflict([
         'resolution',
@@ -80,9 +82,7 @@ export class UsageStore {
         Object.fromEntries([
           ...Object.keys(counts).map(c => [
             c,
-            this.knex.raw(`${TABLE}.${c} + ?`, [
-              counts[c as keyof typeof counts],
-            ]),
+            db.raw(`${TABLE}.${c} + ?`, [counts[c as keyof typeof counts]]),
           ]),
           ...(counts.requests > 0 ? [['last_used', at]] : []),
         ]),
