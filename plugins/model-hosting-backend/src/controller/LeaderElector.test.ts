@@ -7,8 +7,17 @@ import { LeaderElector, LeaseStore } from './LeaderElector';
 class FakeLeases implements LeaseStore {
   lease?: V1Lease;
   private version = 0;
+  /** An API server that stops answering (until `answer()`). */
+  hang = false;
+  private held: Array<() => void> = [];
+
+  answer() {
+    this.hang = false;
+    this.held.splice(0).forEach(r => r());
+  }
 
   async readLease() {
+    if (this.hang) await new Promise<void>(r => this.held.push(r));
     return this.lease && JSON.parse(JSON.stringify(this.lease));
   }
 
@@ -112,5 +121,26 @@ describe('LeaderElector', () => {
     expect(store.lease?.spec?.holderIdentity).toBe('b');
     expect(store.lease?.spec?.leaseTransitions).toBe(1);
     await b.stop();
+  });
+
+  it('stops acting before its Lease can expire when it cannot renew, so leaders never overlap', async () => {
+    const store = new FakeLeases();
+    const changes: Array<[boolean, number]> = [];
+    const a = new LeaderElector(
+      store,
+      options('a'),
+      l => changes.push([l, Date.now()]),
+      logger,
+    );
+    a.start();
+    await eventually(() => expect(a.isLeader).toBe(true));
+    store.hang = true;
+    const renewedAt = new Date(store.lease!.spec!.renewTime as any).getTime();
+    await eventually(() => expect(a.isLeader).toBe(false), 2000);
+    const steppedDownAt = changes[changes.length - 1][1];
+    // The Lease (1 s) would expire at renewedAt + 1000: the leader stepped down before that.
+    expect(steppedDownAt).toBeLessThan(renewedAt + 1000);
+    store.answer();
+    await a.stop();
   });
 });

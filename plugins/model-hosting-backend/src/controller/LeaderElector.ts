@@ -29,6 +29,8 @@ const withSpec = (lease: V1Lease, spec: V1Lease['spec']): V1Lease => ({
  */
 export class LeaderElector {
   private timer?: NodeJS.Timeout;
+  /** Steps down when no renewal succeeded within the renew deadline. */
+  private deadline?: NodeJS.Timeout;
   private leader = false;
   private lastRenew = 0;
   private stopped = false;
@@ -52,7 +54,12 @@ export class LeaderElector {
       await this.round;
       // stop() may have run while this round awaited the API server: do not re-arm then.
       if (this.stopped) return;
-      this.timer = setTimeout(tick, this.options.renewIntervalMs);
+      // A leader renews every renewIntervalMs; a follower looks twice as often, so it takes over
+      // soon after a crashed leader's Lease expires.
+      const next = this.leader
+        ? this.options.renewIntervalMs
+        : Math.max(250, this.options.renewIntervalMs / 2);
+      this.timer = setTimeout(tick, next);
       this.timer.unref?.();
     };
     void tick();
@@ -62,6 +69,7 @@ export class LeaderElector {
   async stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.deadline);
     this.timer = undefined;
     // A round in flight may just have taken the Lease: let it finish, then hand the Lease over.
     await this.round;
@@ -157,14 +165,32 @@ export class LeaderElector {
       this.logger.debug(`Lease ${namespace}/${leaseName}: ${e}`);
       if (
         e instanceof ConflictError ||
-        Date.now() - this.lastRenew > leaseDurationSeconds * 1000
-      )
+        Date.now() - this.lastRenew > this.renewDeadlineMs
+      ) {
         this.set(false);
+      }
     }
+  }
+
+  /**
+   * A leader that cannot renew stops acting at two thirds of the Lease: before the Lease can
+   * expire and another replica take it, so two leaders never act at once.
+   */
+  private get renewDeadlineMs() {
+    return (this.options.leaseDurationSeconds * 1000 * 2) / 3;
   }
 
   private renewed(now: V1MicroTime) {
     this.lastRenew = now.getTime();
-    if (!this.stopped) this.set(true);
+    if (this.stopped) return;
+    this.set(true);
+    clearTimeout(this.deadline);
+    this.deadline = setTimeout(() => {
+      this.logger.warn(
+        'could not renew the reconciler Lease in time; stepping down',
+      );
+      this.set(false);
+    }, this.renewDeadlineMs - (Date.now() - this.lastRenew));
+    this.deadline.unref?.();
   }
 }
