@@ -27,6 +27,7 @@ import { ModelDeployments } from './deployments/ModelDeployments';
 import { EngineRegistry, ModelServerAccess } from './engines';
 import { FleetService } from './fleet/FleetService';
 import { Gateway } from './gateway/Gateway';
+import { FleetTraffic } from './gateway/FleetTraffic';
 import { Traffic } from './gateway/Traffic';
 import { AutoRecovery } from './health/AutoRecovery';
 import { HealthChecker } from './health/HealthChecker';
@@ -252,11 +253,12 @@ export const modelHostingPlugin = createBackendPlugin({
             's',
           ),
         );
+        const fleetTraffic = new FleetTraffic(knex, traffic, identity, logger);
         const autoscaler = new RequestAutoscaler(
           deployments,
           engines,
           access,
-          traffic,
+          fleetTraffic,
           cluster => controllers.isLeader(cluster),
           logger,
           {
@@ -315,11 +317,13 @@ export const modelHostingPlugin = createBackendPlugin({
         // Start in dependency order; stop in reverse.
         clusters.start();
         controllers.start();
+        fleetTraffic.start();
         autoscaler.start();
         const stopAnnouncing = announceChanges(clusters, deps.events, logger);
         lifecycle.addShutdownHook(async () => {
           stopAnnouncing();
           autoscaler.stop();
+          await fleetTraffic.stop();
           await metered.flush();
           await controllers.stop();
           clusters.stop();

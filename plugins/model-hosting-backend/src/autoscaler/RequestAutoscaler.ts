@@ -29,8 +29,10 @@ export interface ScaledDeployments {
   ): Promise<void>;
 }
 
-/** The gateway's own counts of one deployment's requests. */
+/** The gateway's counts of one deployment's requests, over every backend replica. */
 export interface GatewayLoad {
+  /** Reads what the other replicas published; once per round. */
+  refresh?(): Promise<void>;
   inFlightOf(ref: DeploymentEntry['ref']): number;
   waitingOf(ref: DeploymentEntry['ref']): number;
   lastRequestOf(ref: DeploymentEntry['ref']): number | undefined;
@@ -79,6 +81,9 @@ export class RequestAutoscaler {
     if (this.running) return; // a slow round is not stacked on
     this.running = true;
     try {
+      if (this.deployments.synced().some(e => this.isLeader(e.ref.cluster))) {
+        await this.traffic.refresh?.();
+      }
       for (const entry of this.deployments.synced()) {
         if (!this.isLeader(entry.ref.cluster) || !isRequestScaled(entry.md))
           continue;
@@ -161,6 +166,9 @@ export class RequestAutoscaler {
       h.lastActive = Math.max(now, lastRequest ?? 0);
     }
     if (engine) h.lastServed = engine.served;
+    // Scaled up by someone else (another replica's gateway waking it, a person): that is use.
+    if (h.lastSeen !== undefined && (md.spec.replicas ?? 1) > h.lastSeen)
+      h.lastActive = now;
     const current = md.spec.replicas ?? 1;
     const decision = decideReplicas(h, {
       now,
