@@ -9,6 +9,7 @@ import {
   EntityProviderConnection,
 } from '@backstage/plugin-catalog-node';
 import { EventsService } from '@backstage/plugin-events-node';
+import { DeploymentResource } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   MODEL_HOSTING_CHANGES_TOPIC,
   ModelHostingApi,
@@ -78,11 +79,15 @@ export class ModelDeploymentEntityProvider implements EntityProvider {
     const credentials = await this.auth.getOwnServiceCredentials();
     const { items, clusters } = await this.api.listResources({ credentials });
     const entities = new Map<string, Entity>();
-    // Sorted, so that a model served by several deployments takes its owner from the same one each time.
-    const sorted = [...items].sort((a, b) =>
-      `${a.cluster}/${a.resource.metadata.namespace}/${a.resource.metadata.name}`.localeCompare(
-        `${b.cluster}/${b.resource.metadata.namespace}/${b.resource.metadata.name}`,
-      ),
+    // Oldest first: a model served by several deployments keeps the owner of the one deployed
+    // first, so nobody takes over the shared ai-model Resource by deploying the model later.
+    const refOf = (i: DeploymentResource) =>
+      `${i.cluster}/${i.resource.metadata.namespace}/${i.resource.metadata.name}`;
+    const createdAt = (i: DeploymentResource) =>
+      Date.parse(i.resource.metadata.creationTimestamp ?? '') ||
+      Number.MAX_SAFE_INTEGER;
+    const sorted = [...items].sort(
+      (a, b) => createdAt(a) - createdAt(b) || refOf(a).localeCompare(refOf(b)),
     );
     const seen = new Set<string>();
     for (const item of sorted) {
