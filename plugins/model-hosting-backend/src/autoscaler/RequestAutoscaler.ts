@@ -137,14 +137,22 @@ export class RequestAutoscaler {
     const key = refKey(ref);
     const now = this.now();
     const a = md.spec.autoscaling!;
-    const metric = a.metrics![0];
     const engine = await this.engineLoad(entry);
     const gatewayInFlight = this.traffic.inFlightOf(ref);
     const gatewayWaiting = this.traffic.waitingOf(ref);
-    const load =
-      metric.type === 'queueDepth'
-        ? gatewayWaiting + (engine?.waiting ?? 0)
-        : Math.max(gatewayInFlight, engine?.running ?? 0) + gatewayWaiting;
+    // Every metric of the list: each says how many replicas its load needs; the most wins.
+    const loads = (a.metrics ?? []).map(metric => {
+      const value =
+        metric.type === 'queueDepth'
+          ? gatewayWaiting + (engine?.waiting ?? 0)
+          : Math.max(gatewayInFlight, engine?.running ?? 0) + gatewayWaiting;
+      return { type: metric.type, value, replicas: value / metric.target };
+    });
+    const top = loads.reduce(
+      (m, l) => (l.replicas > m.replicas ? l : m),
+      loads[0],
+    );
+    const load = top?.replicas ?? 0;
     let h = this.history.get(key);
     if (!h) {
       h = {
@@ -174,7 +182,8 @@ export class RequestAutoscaler {
       now,
       load,
       current,
-      target: metric.target,
+      target: 1,
+      metric: top?.type,
       autoscaling: a,
       windowMs: this.options.windowMs,
     });

@@ -25,6 +25,8 @@ export function decideReplicas(
     load: number;
     current: number;
     target: number;
+    /** The metric whose load this is, when it is already in replicas (load / target). */
+    metric?: string;
     autoscaling: Autoscaling;
     windowMs: number;
   },
@@ -41,6 +43,8 @@ function decideFor(
     load: number;
     current: number;
     target: number;
+    /** The metric whose load this is, when it is already in replicas (load / target). */
+    metric?: string;
     autoscaling: Autoscaling;
     windowMs: number;
   },
@@ -77,9 +81,13 @@ function decideFor(
   );
   const inWindow = (ms: number) =>
     h.recommendations.filter(r => now - r.t <= ms).map(r => r.replicas);
-  const reason = `${average.toFixed(
-    1,
-  )} requests on average against a target of ${target} per replica`;
+  const reason = input.metric
+    ? `${input.metric} needs ${average.toFixed(
+        1,
+      )} replicas on average (the most of its metrics)`
+    : `${average.toFixed(
+        1,
+      )} requests on average against a target of ${target} per replica`;
   if (wanted > current)
     return {
       replicas: Math.max(current, Math.min(...inWindow(upWindow))),

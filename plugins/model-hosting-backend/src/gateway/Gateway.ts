@@ -152,7 +152,11 @@ export class Gateway {
       clearTimeout(timer);
       signal.removeEventListener('abort', abort);
       this.traffic.finish(ref);
-      if (!metered) return;
+      if (!metered) {
+        // The engine's own counters count what it served, not what failed: errors are ours.
+        if (!ok) this.usage.add(ref, servedModel(target.md), { errors: 1 });
+        return;
+      }
       this.usage.add(ref, servedModel(target.md), {
         requests: 1,
         errors: ok ? 0 : 1,
