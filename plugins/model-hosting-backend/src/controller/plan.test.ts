@@ -199,4 +199,38 @@ describe('plan', () => {
       expect(p.service.spec!.ports![0].port).toBe(port);
     }
   });
+
+  it('takes probe timings from the deployment, keeping the engine paths', () => {
+    const { deployment } = plan(
+      modelDeployment(m => {
+        m.spec.probes = {
+          readiness: {
+            initialDelaySeconds: 20,
+            periodSeconds: 15,
+            failureThreshold: 4,
+          },
+          liveness: { timeoutSeconds: 3 },
+        };
+      }),
+      engineFor('vllm'),
+      { replicas: 1 },
+    );
+    const c = deployment.spec!.template.spec!.containers[0];
+    expect(c.readinessProbe).toEqual({
+      httpGet: { path: '/health', port: 8000 },
+      initialDelaySeconds: 20,
+      periodSeconds: 15,
+      failureThreshold: 4,
+      timeoutSeconds: 5,
+    });
+    expect(c.livenessProbe).toMatchObject({
+      httpGet: { path: '/health' },
+      timeoutSeconds: 3,
+      periodSeconds: 30,
+    });
+    expect(c.startupProbe).toMatchObject({
+      periodSeconds: 10,
+      failureThreshold: 180,
+    });
+  });
 });

@@ -3,6 +3,7 @@ import {
   V1ConfigMap,
   V1Deployment,
   V1OwnerReference,
+  V1Probe,
   V1Service,
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
@@ -70,6 +71,30 @@ function ownerReference(md: ModelDeployment): V1OwnerReference {
 
 const hash = (value: unknown) =>
   createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+
+/** The engine's probe with the timings the deployment sets (seed 004's liveness/readiness settings). */
+function withTimings(probe: V1Probe, timings?: Partial<V1Probe>): V1Probe {
+  if (!timings) return probe;
+  const {
+    initialDelaySeconds,
+    periodSeconds,
+    timeoutSeconds,
+    failureThreshold,
+    successThreshold,
+  } = timings;
+  return {
+    ...probe,
+    ...Object.fromEntries(
+      Object.entries({
+        initialDelaySeconds,
+        periodSeconds,
+        timeoutSeconds,
+        failureThreshold,
+        successThreshold,
+      }).filter(([, v]) => v !== undefined),
+    ),
+  };
+}
 
 function resources(md: ModelDeployment) {
   const r = md.spec.resources;
@@ -217,9 +242,18 @@ export function plan(
               env: container.env,
               ports: [{ name: 'http', containerPort: container.port }],
               resources: resources(md),
-              startupProbe: container.startupProbe,
-              readinessProbe: container.readinessProbe,
-              livenessProbe: container.livenessProbe,
+              startupProbe: withTimings(
+                container.startupProbe,
+                md.spec.probes?.startup,
+              ),
+              readinessProbe: withTimings(
+                container.readinessProbe,
+                md.spec.probes?.readiness,
+              ),
+              livenessProbe: withTimings(
+                container.livenessProbe,
+                md.spec.probes?.liveness,
+              ),
               securityContext: {
                 allowPrivilegeEscalation: false,
                 privileged: false,

@@ -270,6 +270,103 @@ export const modelDeploymentOpenApiSchema = {
             },
           },
         },
+        probes: {
+          type: 'object',
+          description:
+            "Timings of the pod's probes, overriding the engine's (their paths stay the engine's, or healthCheck.path for http).",
+          properties: {
+            startup: {
+              type: 'object',
+              properties: {
+                initialDelaySeconds: {
+                  type: 'integer',
+                  minimum: 0,
+                  maximum: 3600,
+                },
+                periodSeconds: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 3600,
+                },
+                timeoutSeconds: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 600,
+                },
+                failureThreshold: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 1000,
+                },
+                successThreshold: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 10,
+                },
+              },
+            },
+            readiness: {
+              type: 'object',
+              properties: {
+                initialDelaySeconds: {
+                  type: 'integer',
+                  minimum: 0,
+                  maximum: 3600,
+                },
+                periodSeconds: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 3600,
+                },
+                timeoutSeconds: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 600,
+                },
+                failureThreshold: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 1000,
+                },
+                successThreshold: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 10,
+                },
+              },
+            },
+            liveness: {
+              type: 'object',
+              properties: {
+                initialDelaySeconds: {
+                  type: 'integer',
+                  minimum: 0,
+                  maximum: 3600,
+                },
+                periodSeconds: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 3600,
+                },
+                timeoutSeconds: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 600,
+                },
+                failureThreshold: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 1000,
+                },
+                successThreshold: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 10,
+                },
+              },
+            },
+          },
+        },
         healthCheck: {
           type: 'object',
           properties: {
@@ -665,6 +762,32 @@ export interface ModelDeploymentSpec {
      */
     strategy?: 'recreate' | 'rolling';
     timeoutSeconds?: number;
+  };
+  /**
+   * Timings of the pod's probes, overriding the engine's (their paths stay the engine's, or healthCheck.path for http).
+   */
+  probes?: {
+    startup?: {
+      initialDelaySeconds?: number;
+      periodSeconds?: number;
+      timeoutSeconds?: number;
+      failureThreshold?: number;
+      successThreshold?: number;
+    };
+    readiness?: {
+      initialDelaySeconds?: number;
+      periodSeconds?: number;
+      timeoutSeconds?: number;
+      failureThreshold?: number;
+      successThreshold?: number;
+    };
+    liveness?: {
+      initialDelaySeconds?: number;
+      periodSeconds?: number;
+      timeoutSeconds?: number;
+      failureThreshold?: number;
+      successThreshold?: number;
+    };
   };
   healthCheck?: {
     intervalSeconds?: number;
