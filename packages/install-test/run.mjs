@@ -498,7 +498,27 @@ function createApp(appDir, tarballDir, tarballs) {
   ) {
     installEnv.npm_config_nodedir = nodePrefix; // better-sqlite3 compiles; no header download
   }
+  const installStart = Date.now();
   yarn(['install'], { cwd: appDir, env: installEnv, log: 'install' });
+  dropOldTarballsFromCache(appDir, installStart);
+}
+
+/**
+ * Yarn keeps every packed build it installed in its global cache: drop the ones this install did
+ * not write (an unchanged package is fetched again from its tarball next time).
+ */
+function dropOldTarballsFromCache(appDir, since) {
+  const cacheFolder = execFileSync(
+    process.execPath,
+    [yarnRelease, 'config', 'get', 'cacheFolder'],
+    { cwd: appDir, encoding: 'utf8' },
+  ).trim();
+  for (const zip of fs.readdirSync(cacheFolder)) {
+    if (!/^@modelhosting-backstage-plugin-.*-file-[0-9a-f]+-/.test(zip))
+      continue;
+    const file = path.join(cacheFolder, zip);
+    if (fs.statSync(file).mtimeMs < since) fs.rmSync(file);
+  }
 }
 
 /** One run at a time: the app's folder is shared. */
