@@ -12,7 +12,6 @@ import {
   MH,
   ML,
   deployed,
-  one,
   Portal,
   ready,
   SERVICE_TOKENS,
