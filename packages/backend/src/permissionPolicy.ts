@@ -90,6 +90,8 @@ export const PORTAL_RULES: Record<string, Rule> = {
   'model-hosting.deployment.switch': 'owner',
   'model-hosting.deployment.restart': 'owner',
   'model-hosting.deployment.delete': 'owner',
+  // Edit, autoscale and a health check on demand.
+  'model-hosting.deployment.update': 'owner',
   // Programs call models with service tokens; invoking changes nothing but the load.
   'model-hosting.model.invoke': 'read',
   'model-hosting.admin': 'admin',

@@ -14,7 +14,9 @@ import {
   EngineAdapter,
   modelHostingEnginesExtensionPoint,
 } from '@modelhosting/backstage-plugin-model-hosting-node';
+import { Audited } from './actions/Audited';
 import { DeploymentActions } from './actions/DeploymentActions';
+import { EditActions } from './actions/EditActions';
 import { AuditLog } from './audit/AuditLog';
 import { RequestAutoscaler } from './autoscaler/RequestAutoscaler';
 import { readClusters } from './cluster/clusterConfig';
@@ -283,13 +285,14 @@ export const modelHostingPlugin = createBackendPlugin({
           authorizer,
           guards,
         );
+        const audited = new Audited(audit, deployments);
         const actions = new DeploymentActions(
           clusters,
           deployments,
           engines,
           authorizer,
           guards,
-          audit,
+          audited,
         );
         deps.httpRouter.use(
           await createRouter({
@@ -297,6 +300,14 @@ export const modelHostingPlugin = createBackendPlugin({
             fleet,
             deployments,
             actions,
+            edits: new EditActions(
+              deployments,
+              engines,
+              authorizer,
+              guards,
+              audited,
+              entry => checker.check(entry),
+            ),
             audit,
             health: checker,
             usage: new UsageReports(usageStore, () => gpu.state),

@@ -158,7 +158,15 @@ export interface AuditEntry {
   id: number;
   createdAt: string;
   actor: string;
-  action: 'deploy' | 'scale' | 'switch' | 'restart' | 'delete';
+  action:
+    | 'deploy'
+    | 'scale'
+    | 'switch'
+    | 'restart'
+    | 'delete'
+    | 'edit'
+    | 'autoscale'
+    | 'health-check';
   cluster: string;
   namespace: string;
   name: string;
@@ -227,4 +235,41 @@ export interface DeploymentResource {
 export interface ResourcesResponse {
   items: DeploymentResource[];
   clusters: ClusterState[];
+}
+
+/** PATCH /deployments/:c/:ns/:n: the spec fields to change; each given field replaces the old one whole. */
+export interface EditRequest {
+  spec: Partial<ModelDeploymentSpec>;
+}
+
+/** One field of the spec that an edit changes. */
+export interface SpecChange {
+  path: string;
+  from?: unknown;
+  to?: unknown;
+}
+
+/** What an edit changes in the cluster: a child object created, changed or removed, and where. */
+export interface ChildChange {
+  kind: string;
+  name: string;
+  change: 'create' | 'update' | 'delete';
+  /** The fields that change (at most 20). */
+  paths: string[];
+}
+
+/** The answer to an edit or autoscale action, or to its dry run. */
+export interface EditResponse {
+  dryRun: boolean;
+  resource: ModelDeployment;
+  changes: SpecChange[];
+  cluster: ChildChange[];
+}
+
+/** POST /deployments/:c/:ns/:n/health-check: one check, run now. */
+export interface HealthCheckResponse {
+  healthy: boolean;
+  message: string;
+  latencyMs: number;
+  checkedAt: string;
 }

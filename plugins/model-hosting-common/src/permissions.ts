@@ -42,6 +42,13 @@ export const modelDeploymentDeletePermission = createPermission({
   resourceType: RESOURCE_TYPE,
 });
 
+/** Editing a deployment's spec (edit, autoscale) and running a health check on demand. */
+export const modelDeploymentUpdatePermission = createPermission({
+  name: 'model-hosting.deployment.update',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE,
+});
+
 /** Calling a model through the portal's OpenAI-compatible gateway. */
 export const modelInvokePermission = createPermission({
   name: 'model-hosting.model.invoke',
@@ -76,6 +83,7 @@ export const modelHostingPermissions = [
   modelDeploymentSwitchPermission,
   modelDeploymentRestartPermission,
   modelDeploymentDeletePermission,
+  modelDeploymentUpdatePermission,
   modelHostingAdminPermission,
   modelHostingAuditReadPermission,
 ];

@@ -1,9 +1,8 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { ConflictError, InputError, isError } from '@backstage/errors';
+import { ConflictError, InputError } from '@backstage/errors';
 import { isDeepStrictEqual } from 'util';
 import {
   ANNOTATIONS,
-  AuditEntry,
   DeploymentRef,
   DeployRequest,
   MODEL_DEPLOYMENT,
@@ -13,32 +12,21 @@ import {
   modelDeploymentRestartPermission,
   modelDeploymentScalePermission,
   modelDeploymentSwitchPermission,
-  normalizeOwnerRef,
   servedModel,
   SwitchRequest,
   validateDeploymentName,
   validateModelDeploymentSpec,
   validateNamespaceName,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
-import { AuditLog } from '../audit/AuditLog';
 import { Clusters } from '../cluster/Clusters';
 import { ModelDeployments } from '../deployments/ModelDeployments';
 import { EngineRegistry } from '../engines';
 import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
 import { actorOf, WriteGuards } from '../tenancy/WriteGuards';
+import { Audited } from './Audited';
 import { checkGpuFits, checkNamespaceExists, checkReplicas } from './checks';
 
-type Action = AuditEntry['action'];
-
 export { actorOf };
-
-function outcomeOf(e: unknown) {
-  const name = isError(e) ? e.name : 'Error';
-  if (name === 'NotAllowedError') return 'denied';
-  if (['InputError', 'NotFoundError', 'ConflictError'].includes(name))
-    return 'rejected';
-  return 'failed';
-}
 
 /**
  * deploy, scale, switch, restart and delete: each validated, authorized, applied to the
@@ -51,7 +39,7 @@ export class DeploymentActions {
     private readonly engines: EngineRegistry,
     private readonly authorizer: DeploymentAuthorizer,
     private readonly guards: WriteGuards,
-    private readonly audit: AuditLog,
+    private readonly audited: Audited,
   ) {}
 
   /**
@@ -145,7 +133,7 @@ export class DeploymentActions {
     };
     return options.dryRun
       ? run()
-      : this.audited('deploy', ref, request, credentials, run);
+      : this.audited.run('deploy', ref, request, credentials, run);
   }
 
   async scale(
@@ -153,7 +141,7 @@ export class DeploymentActions {
     body: { replicas?: unknown },
     credentials: BackstageCredentials,
   ) {
-    return this.audited('scale', ref, body, credentials, async () => {
+    return this.audited.run('scale', ref, body, credentials, async () => {
       const entry = this.deployments.require(ref);
       this.guards.requireWriter(credentials);
       await this.authorizer.authorize(
@@ -183,7 +171,7 @@ export class DeploymentActions {
     body: SwitchRequest,
     credentials: BackstageCredentials,
   ) {
-    return this.audited('switch', ref, body, credentials, async () => {
+    return this.audited.run('switch', ref, body, credentials, async () => {
       const entry = this.deployments.require(ref);
       this.guards.requireWriter(credentials);
       const { md } = entry;
@@ -250,7 +238,7 @@ export class DeploymentActions {
 
   /** A rollout restart, kept in the resource (an annotation the plan copies to the pod template). */
   async restart(ref: DeploymentRef, credentials: BackstageCredentials) {
-    return this.audited('restart', ref, {}, credentials, async () => {
+    return this.audited.run('restart', ref, {}, credentials, async () => {
       const entry = this.deployments.require(ref);
       this.guards.requireWriter(credentials);
       await this.authorizer.authorize(
@@ -269,7 +257,7 @@ export class DeploymentActions {
   }
 
   async delete(ref: DeploymentRef, credentials: BackstageCredentials) {
-    return this.audited('delete', ref, {}, credentials, async () => {
+    return this.audited.run('delete', ref, {}, credentials, async () => {
       const entry = this.deployments.require(ref);
       this.guards.requireWriter(credentials);
       await this.authorizer.authorize(
@@ -281,54 +269,5 @@ export class DeploymentActions {
       await this.deployments.delete(entry);
       return { deleted: true };
     });
-  }
-
-  /** Runs an action and writes its audit record, whatever the outcome. */
-  private async audited<T>(
-    action: Action,
-    ref: DeploymentRef,
-    input: unknown,
-    credentials: BackstageCredentials,
-    run: () => Promise<T>,
-  ): Promise<T> {
-    const entry = {
-      actor: actorOf(credentials),
-      action,
-      ...ref,
-      input,
-      owner: this.ownerOf(action, ref, input),
-    };
-    try {
-      const result = await run();
-      await this.audit.record({ ...entry, outcome: 'succeeded' });
-      return result;
-    } catch (e) {
-      await this.audit.record({
-        ...entry,
-        outcome: outcomeOf(e),
-        message: isError(e) ? e.message : String(e),
-      });
-      throw e;
-    }
-  }
-
-  /** The owner an audit record is filed under: the request's for a deploy, else the deployment's. */
-  private ownerOf(
-    action: Action,
-    ref: DeploymentRef,
-    input: unknown,
-  ): string | undefined {
-    const requested = (input as DeployRequest | undefined)?.spec?.owner;
-    try {
-      const owner =
-        action === 'deploy'
-          ? requested
-          : this.deployments.find(ref)?.md.spec.owner;
-      return typeof owner === 'string' && owner
-        ? normalizeOwnerRef(owner)
-        : undefined;
-    } catch {
-      return undefined; // an unknown cluster: nobody's
-    }
   }
 }

@@ -7,6 +7,7 @@ import {
   modelHostingAuditReadPermission,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { DeploymentActions } from '../actions/DeploymentActions';
+import { EditActions } from '../actions/EditActions';
 import { AuditLog } from '../audit/AuditLog';
 import { ModelDeployments } from '../deployments/ModelDeployments';
 import { EngineRegistry } from '../engines';
@@ -21,6 +22,7 @@ export interface RouterOptions {
   fleet: FleetService;
   deployments: ModelDeployments;
   actions: DeploymentActions;
+  edits: EditActions;
   audit: AuditLog;
   health: HealthChecker;
   usage: UsageReports;
@@ -47,6 +49,7 @@ export async function createRouter(
     fleet,
     deployments,
     actions,
+    edits,
     audit,
     health,
     usage,
@@ -109,6 +112,25 @@ export async function createRouter(
       .status(202)
       .json(await actions.restart(refOf(req), await credentials(req)));
   });
+  router.patch(one, async (req, res) => {
+    const dryRun = req.query.dryRun === 'true';
+    res.json(
+      await edits.edit(refOf(req), req.body ?? {}, await credentials(req), {
+        dryRun,
+      }),
+    );
+  });
+  router.post(`${one}/autoscale`, async (req, res) => {
+    const dryRun = req.query.dryRun === 'true';
+    res.json(
+      await edits.autoscale(refOf(req), req.body, await credentials(req), {
+        dryRun,
+      }),
+    );
+  });
+  router.post(`${one}/health-check`, async (req, res) => {
+    res.json(await edits.checkHealth(refOf(req), await credentials(req)));
+  });
   router.delete(one, async (req, res) => {
     res.json(await actions.delete(refOf(req), await credentials(req)));
   });
@@ -161,15 +183,19 @@ export async function createRouter(
           name: str(req.query.name),
           limit,
         },
-        entries =>
-          authorizer.allowed(
-            modelHostingAuditReadPermission,
-            entries.map(e => ({
-              ref: e,
-              md: { spec: { owner: e.owner ?? '' } },
-            })),
-            caller,
-          ),
+        async entries =>
+          // The audit log is for people (owners, admins): a service principal sees none of it,
+          // whatever access its token was given.
+          caller.principal.type === 'service'
+            ? entries.map(() => false)
+            : authorizer.allowed(
+                modelHostingAuditReadPermission,
+                entries.map(e => ({
+                  ref: e,
+                  md: { spec: { owner: e.owner ?? '' } },
+                })),
+                caller,
+              ),
       ),
     });
   });
