@@ -53,4 +53,48 @@ function down(started) {
   if (started) run('down', process.env.MH_TEST_STATE_DIR);
 }
 
-module.exports = { up, down, paths, name, repo };
+/**
+ * Builds the real Ollama engine and its tiny models unless the cache has them
+ * (scripts/engines/ollama.sh; ~/.cache/model-hosting): the pod runner runs it behind the pods of
+ * Ollama deployments whose model is a tiny one. Minutes the first time, milliseconds after.
+ */
+function ensureRealOllama() {
+  const script = path.join(repo, 'scripts/engines/ollama.sh');
+  const bin = execFileSync(
+    'bash',
+    [
+      '-c',
+      '. "$1"; printf %s "$MH_OLLAMA_BIN"',
+      'bash',
+      path.join(repo, 'scripts/engines/versions.sh'),
+    ],
+    { encoding: 'utf8' },
+  );
+  const started = Date.now();
+  if (!fs.existsSync(bin)) {
+    process.stderr.write(
+      `\n[integration tests] building the real Ollama engine for the Ollama pods (bash scripts/engines/ollama.sh env): compiled once from its Go module into ${path.dirname(
+        bin,
+      )}, about 6-8 minutes on 2 cores the first time\n`,
+    );
+  }
+  try {
+    execFileSync('bash', [script, 'env'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      cwd: repo,
+    });
+  } catch (e) {
+    throw new Error(
+      `scripts/engines/ollama.sh env failed (its output is above): the real-Ollama tests need it. ${e.message}`,
+    );
+  }
+  if (Date.now() - started > 10_000) {
+    process.stderr.write(
+      `[integration tests] real Ollama ready after ${Math.round(
+        (Date.now() - started) / 1000,
+      )} s\n`,
+    );
+  }
+}
+
+module.exports = { up, down, paths, name, repo, ensureRealOllama };

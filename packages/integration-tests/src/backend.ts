@@ -16,9 +16,18 @@ export function testAppConfig(): any {
 export interface StartOptions {
   /** Replaces the permissions service (allow-all by default). */
   permissions?: ServiceFactory;
-  /** Extra configuration merged over the test cluster's. */
-  config?: Record<string, unknown>;
+  /**
+   * Extra configuration merged over the test cluster's; `modelHosting` keys merge with the
+   * defaults here (reconciler settings one level deeper; health through `health`).
+   */
+  config?: { modelHosting?: Record<string, any>; [key: string]: any };
   reconcile?: boolean;
+  /**
+   * Health checks on, with fast rounds for tests (tick 1 s, status rewritten every second),
+   * these settings over them. Off by default: a test that does not look at health should not
+   * see auto-recovery restart its pods.
+   */
+  health?: Record<string, unknown>;
   /** Keep the plugin database in SQLite files in this folder (survives a restart) instead of memory. */
   sqliteDir?: string;
 }
@@ -35,15 +44,23 @@ export async function startModelHosting(options: StartOptions = {}) {
       mockServices.rootConfig.factory({
         data: {
           ...base,
-          // Health checks (and their auto-recovery restarts) only where a test asks for them:
-          // no model server answers under kwok.
+          // Model servers are the pod runner's processes behind the pod IPs, reached the way a
+          // real installation reaches them: through the API server's service and pod proxy.
           modelHosting: {
+            ...options.config?.modelHosting,
             reconciler: {
               enabled: options.reconcile ?? true,
               leaseDurationSeconds: 3,
+              ...options.config?.modelHosting?.reconciler,
             },
             requestTimeoutSeconds: 5,
-            health: { enabled: false },
+            health: options.health
+              ? {
+                  tickSeconds: 1,
+                  statusRefreshSeconds: 1,
+                  ...options.health,
+                }
+              : { enabled: false },
           },
           ...(options.sqliteDir
             ? {
@@ -55,7 +72,11 @@ export async function startModelHosting(options: StartOptions = {}) {
                 },
               }
             : {}),
-          ...options.config,
+          ...Object.fromEntries(
+            Object.entries(options.config ?? {}).filter(
+              ([k]) => k !== 'modelHosting',
+            ),
+          ),
         },
       }),
       ...(options.sqliteDir ? [databaseServiceFactory] : []),
@@ -100,4 +121,16 @@ export async function waitForDeployment(
     }
     return res.body;
   }, timeoutMs);
+}
+
+/** For set-up outside tests (where `expect` may not be used): the answer had this status, or throws saying what it was. */
+export function assertStatus(res: request.Response, status: number) {
+  if (res.status !== status) {
+    throw new Error(
+      `expected HTTP ${status}, got ${res.status}: ${JSON.stringify(
+        res.body,
+      ).slice(0, 500)}`,
+    );
+  }
+  return res;
 }

@@ -1,27 +1,55 @@
 import fs from 'fs';
 import http from 'http';
-import { CoreV1Api } from '@kubernetes/client-node';
 import os from 'os';
 import path from 'path';
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import {
+  assertStatus,
   ModelHosting,
   path as apiPath,
   startModelHosting,
   waitForDeployment,
 } from './backend';
 import { adminKubeConfig, eventually, kubectl, useNamespace } from './kube';
+import {
+  bodiesReceived,
+  PodNetwork,
+  requestsTo,
+  requirePodNetwork,
+  servedPods,
+} from './podNetwork';
 
-const { createFakeEngine } = require('../fakeEngine');
+const healthy = (d: any) =>
+  d.resource.status?.conditions?.find((c: any) => c.type === 'Healthy');
 
-type Fake = Awaited<ReturnType<typeof createFakeEngine>>;
+const historyOf = async (mh: ModelHosting, ns: string, name: string) =>
+  (await mh.api().get(`${apiPath(ns, name)}/health?limit=200`)).body
+    .items as Array<{
+    healthy: boolean;
+    message: string;
+    latencyMs?: number;
+    recovered?: boolean;
+  }>;
 
-describe('health checks, auto-recovery and usage', () => {
+const usageOf = async (mh: ModelHosting, ns: string, name: string) =>
+  (
+    await mh
+      .api()
+      .get(
+        `/api/model-hosting/usage?cluster=local&namespace=${ns}&name=${name}&range=1h`,
+      )
+  ).body;
+
+const sum = (series: any[], key: string) =>
+  series.reduce((n: number, p: any) => n + (p[key] ?? 0), 0);
+
+// Every model server here is a process of the pod runner behind its pod's IP, reached through
+// the API server's service proxy (health checks, pulls, inference tests) and pod proxy (each
+// pod's vLLM metrics), as a real installation reaches it: no endpoint overrides.
+describe('health checks, auto-recovery and usage, through the API server proxy', () => {
   const ns = useNamespace('health');
   const sqliteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mh-health-'));
-  let ollama: Fake;
-  let vllm: Fake;
-  let broken: Fake;
+  let net: PodNetwork;
   let mh: ModelHosting;
   // A Prometheus that answers instant queries the way the real API does, or is down.
   const prometheus = {
@@ -50,25 +78,16 @@ describe('health checks, auto-recovery and usage', () => {
   });
   let prometheusUrl = '';
 
-  const healthConfig = () => ({
-    tickSeconds: 1,
-    timeoutSeconds: 1,
-    statusRefreshSeconds: 1,
-    maxRestartsPerHour: 2,
-    recoveryBackoffSeconds: 1,
-    endpoints: [
-      { cluster: 'local', namespace: ns(), name: 'ollama', url: ollama.url },
-      { cluster: 'local', namespace: ns(), name: 'vllm', url: vllm.url },
-      { cluster: 'local', namespace: ns(), name: 'broken', url: broken.url },
-    ],
-  });
   // A real SQLite file, so that usage survives the backend's restart.
   const start = () =>
     startModelHosting({
+      health: {
+        timeoutSeconds: 2,
+        maxRestartsPerHour: 2,
+        recoveryBackoffSeconds: 1,
+      },
       config: {
         modelHosting: {
-          reconciler: { leaseDurationSeconds: 3 },
-          health: healthConfig(),
           prometheus: { url: prometheusUrl, timeoutSeconds: 1 },
         },
       },
@@ -87,65 +106,87 @@ describe('health checks, auto-recovery and usage', () => {
       });
 
   beforeAll(async () => {
+    net = requirePodNetwork();
     await new Promise<void>(r =>
       prometheusServer.listen(0, '127.0.0.1', () => r()),
     );
     prometheusUrl = `http://127.0.0.1:${
       (prometheusServer.address() as any).port
     }`;
-    ollama = await createFakeEngine({ models: ['llama3.1:8b'] });
-    vllm = await createFakeEngine({
-      servedModel: 'meta-llama/Llama-3.1-8B-Instruct',
-    });
-    broken = await createFakeEngine({ servedModel: 'b', mode: 'ok' });
     mh = await start();
-    expect(
-      (
-        await deploy('ollama', {
-          engine: 'ollama',
-          model: { name: 'llama3.1:8b' },
-          healthCheck: {
-            intervalSeconds: 5,
-            expectedModels: ['llama3.1:8b', 'nomic-embed-text'],
-            autoPull: true,
+    const specs: Record<string, object> = {
+      // Ollama's stand-in holds the pod's model; the health check pulls the other one.
+      ollama: {
+        engine: 'ollama',
+        model: { name: 'llama3.1:8b' },
+        healthCheck: {
+          intervalSeconds: 5,
+          expectedModels: ['llama3.1:8b', 'nomic-embed-text'],
+          autoPull: true,
+        },
+      },
+      vllm: {
+        engine: 'vllm',
+        model: { name: 'meta-llama/Llama-3.1-8B-Instruct' },
+        healthCheck: { intervalSeconds: 5, failureThreshold: 10 },
+      },
+      broken: {
+        engine: 'openai',
+        model: { name: 'b' },
+        healthCheck: { intervalSeconds: 5, failureThreshold: 2 },
+      },
+      // A vLLM server whose health check asks the model for an answer, with a 1 s timeout.
+      slow: {
+        engine: 'vllm',
+        model: { name: 'slow-model' },
+        healthCheck: {
+          intervalSeconds: 5,
+          failureThreshold: 10,
+          inferenceTest: {
+            enabled: true,
+            prompt: 'Say OK.',
+            timeoutSeconds: 1,
           },
-        })
-      ).status,
-    ).toBe(201);
-    expect(
-      (
-        await deploy('vllm', {
-          engine: 'vllm',
-          model: { name: 'meta-llama/Llama-3.1-8B-Instruct' },
-          healthCheck: { intervalSeconds: 5 },
-        })
-      ).status,
-    ).toBe(201);
-    expect(
-      (
-        await deploy('broken', {
-          engine: 'openai',
-          model: { name: 'b' },
-          healthCheck: { intervalSeconds: 5, failureThreshold: 2 },
-        })
-      ).status,
-    ).toBe(201);
-    for (const name of ['ollama', 'vllm', 'broken'])
+        },
+      },
+    };
+    for (const [name, spec] of Object.entries(specs))
+      assertStatus(await deploy(name, spec), 201);
+    for (const name of Object.keys(specs)) {
       await waitForDeployment(mh, ns(), name, d => d.summary.phase === 'Ready');
+      await net.waitReady(ns(), name, 1);
+    }
   }, 120_000);
   afterAll(async () => {
     await mh?.stop();
-    await Promise.all([ollama, vllm, broken].map(f => f?.close()));
     prometheusServer.close();
   });
 
-  const healthy = (d: any) =>
-    d.resource.status?.conditions?.find((c: any) => c.type === 'Healthy');
-
-  it('pulls a missing Ollama model and records the pull', async () => {
+  it('pulls a missing Ollama model through the service proxy and records the pull', async () => {
+    const [pod] = await servedPods(net, ns(), 'ollama');
+    expect(pod.kind).toBe('stand-in');
     await eventually(
-      async () => expect(ollama.state.pulls).toEqual(['nomic-embed-text']),
+      async () =>
+        expect(
+          (
+            await servedPods(net, ns(), 'ollama')
+          )[0].server!.pulls,
+        ).toEqual(['nomic-embed-text']),
       30_000,
+    );
+    // The pull's body crossed the proxy whole: Ollama answers an empty one with 400.
+    const pulls = await bodiesReceived(
+      net,
+      ns(),
+      'ollama',
+      'POST',
+      '/api/pull',
+    );
+    expect(pulls.map(b => JSON.parse(b))).toEqual([
+      { model: 'nomic-embed-text', stream: false },
+    ]);
+    expect((await servedPods(net, ns(), 'ollama'))[0].server!.models).toEqual(
+      expect.arrayContaining(['llama3.1:8b', 'nomic-embed-text:latest']),
     );
     const d = await waitForDeployment(
       mh,
@@ -154,52 +195,64 @@ describe('health checks, auto-recovery and usage', () => {
       x => healthy(x)?.status === 'True',
     );
     expect(d.resource.status.lastHealthCheck.healthy).toBe(true);
-    const history = (await mh.api().get(`${apiPath(ns(), 'ollama')}/health`))
-      .body.items;
-    expect(history.map((h: any) => h.message)).toContain(
+    expect((await historyOf(mh, ns(), 'ollama')).map(h => h.message)).toContain(
       'pulled nomic-embed-text',
     );
-    const usage = (
-      await mh
-        .api()
-        .get(
-          `/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=ollama&range=1h`,
-        )
-    ).body;
-    expect(usage.series.reduce((n: number, p: any) => n + p.pulls, 0)).toBe(1);
+    expect(sum((await usageOf(mh, ns(), 'ollama')).series, 'pulls')).toBe(1);
   });
 
-  it('turns Healthy False within one interval when the server stops answering', async () => {
+  it('cuts off a server that hangs at its timeout: Healthy False with "timed out" within the interval', async () => {
     await waitForDeployment(
       mh,
       ns(),
-      'vllm',
+      'slow',
       x => healthy(x)?.status === 'True',
     );
-    const stopped = Date.now();
-    vllm.state.mode = 'hang';
+    // The model stops answering (every POST waits an hour); its listings and probes still answer,
+    // so the pod stays ready and the checks keep coming.
+    await net.control(ns(), 'slow', { delayMs: 3_600_000 });
     const d = await waitForDeployment(
       mh,
       ns(),
-      'vllm',
+      'slow',
       x => healthy(x)?.status === 'False',
       30_000,
     );
-    // interval 5 s + timeout 1 s + scheduler tick 1 s
-    expect(Date.now() - stopped).toBeLessThan(8_000);
-    expect(healthy(d).message).toMatch(/timed out after 1000 ms/);
-    vllm.state.mode = 'ok';
+    expect(healthy(d).message).toMatch(
+      /POST \/v1\/chat\/completions timed out after 1000 ms/,
+    );
+    // The failed check took about its timeout, far less than the 5 s interval: it was cut off.
+    const failed = (await historyOf(mh, ns(), 'slow')).find(h => !h.healthy)!;
+    expect(failed.message).toMatch(/timed out after 1000 ms/);
+    expect(failed.latencyMs).toBeGreaterThanOrEqual(1000);
+    expect(failed.latencyMs).toBeLessThan(5000);
+    // The inference test's body reached the hanging server through the proxy.
+    const asked = await bodiesReceived(
+      net,
+      ns(),
+      'slow',
+      'POST',
+      '/v1/chat/completions',
+    );
+    expect(JSON.parse(asked.at(-1)!)).toMatchObject({
+      model: 'slow-model',
+      messages: [{ role: 'user', content: 'Say OK.' }],
+    });
+    expect((await servedPods(net, ns(), 'slow')).every(p => p.ready)).toBe(
+      true,
+    );
+    await net.resetControl(ns(), 'slow');
     await waitForDeployment(
       mh,
       ns(),
-      'vllm',
+      'slow',
       x => healthy(x)?.status === 'True',
       30_000,
     );
   });
 
   it('records malformed answers as failures with the reason, and keeps checking the others', async () => {
-    broken.state.mode = 'malformed';
+    await net.control(ns(), 'broken', { mode: 'malformed' });
     const d = await waitForDeployment(
       mh,
       ns(),
@@ -210,15 +263,18 @@ describe('health checks, auto-recovery and usage', () => {
     expect(healthy(d).message).toMatch(
       /GET \/v1\/models returned malformed JSON/,
     );
-    const before = ollama.state.requests;
+    const before = (await historyOf(mh, ns(), 'ollama')).length;
     await eventually(
-      async () => expect(ollama.state.requests).toBeGreaterThan(before),
+      async () =>
+        expect((await historyOf(mh, ns(), 'ollama')).length).toBeGreaterThan(
+          before,
+        ),
       15_000,
     );
   });
 
   it('restarts the pods after failureThreshold failures (a new ReplicaSet) and stops at the hourly cap', async () => {
-    // "broken" keeps failing (malformed) with failureThreshold 2 and at most 2 restarts an hour.
+    // "broken" keeps failing (malformed, its new pods too) with failureThreshold 2 and at most 2 restarts an hour.
     const apps = adminKubeConfig().makeApiClient(AppsV1Api);
     const replicaSets = async () =>
       (
@@ -236,10 +292,8 @@ describe('health checks, auto-recovery and usage', () => {
       30_000,
     );
     await eventually(async () => {
-      const history = (
-        await mh.api().get(`${apiPath(ns(), 'broken')}/health?limit=200`)
-      ).body.items;
-      expect(history.filter((h: any) => h.recovered)).toHaveLength(2);
+      const history = await historyOf(mh, ns(), 'broken');
+      expect(history.filter(h => h.recovered)).toHaveLength(2);
     }, 60_000);
     const events = () =>
       kubectl(
@@ -258,46 +312,49 @@ describe('health checks, auto-recovery and usage', () => {
     );
     // Well past the backoff, still no third restart.
     await new Promise(r => setTimeout(r, 8000));
-    const history = (
-      await mh.api().get(`${apiPath(ns(), 'broken')}/health?limit=200`)
-    ).body.items;
-    expect(history.filter((h: any) => h.recovered)).toHaveLength(2);
+    const history = await historyOf(mh, ns(), 'broken');
+    expect(history.filter(h => h.recovered)).toHaveLength(2);
     expect(
       events()
         .split(' ')
         .filter(r => r === 'AutoRecovery'),
     ).toHaveLength(2);
+    // The restarted pods are new servers that got the same fault.
+    const pods = await servedPods(net, ns(), 'broken');
+    expect(pods.length).toBeGreaterThan(0);
+    expect((await requestsTo(net, ns(), 'broken', 'GET /v1/models')) > 0).toBe(
+      true,
+    );
   }, 120_000);
 
   it('meters vLLM traffic from its metrics, and the usage survives a backend restart', async () => {
-    // Traffic straight to the server, as clients would send it; the health checks read /metrics.
+    // Traffic straight to the server's pod IP, as clients in the cluster send it (the gateway
+    // never sees it); the backend reads each pod's /metrics through the pod proxy.
+    await net.control(ns(), 'vllm', { delayMs: 250 });
+    const [pod] = await servedPods(net, ns(), 'vllm');
     const send = async (n: number) => {
       for (let i = 0; i < n; i++) {
-        await fetch(`${vllm.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({
-            model: 'meta-llama/Llama-3.1-8B-Instruct',
-            messages: [{ role: 'user', content: 'hi' }],
-          }),
-        });
+        const res = await fetch(
+          `http://${pod.ip}:${pod.port}/v1/chat/completions`,
+          {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({
+              model: 'meta-llama/Llama-3.1-8B-Instruct',
+              messages: [{ role: 'user', content: 'hi' }],
+            }),
+          },
+        );
+        expect(res.status).toBe(200);
       }
     };
     await send(5);
     const total = async (m: ModelHosting) => {
-      const body = (
-        await m
-          .api()
-          .get(
-            `/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=vllm&range=1h`,
-          )
-      ).body;
+      const body = await usageOf(m, ns(), 'vllm');
       return {
-        requests: body.series.reduce((n: number, p: any) => n + p.requests, 0),
-        tokens: body.series.reduce(
-          (n: number, p: any) => n + p.promptTokens,
-          0,
-        ),
+        requests: sum(body.series, 'requests'),
+        // The stand-in counts 'hi' as 1 token plus 4 for the message's framing: 5 a request.
+        tokens: sum(body.series, 'promptTokens'),
         body,
       };
     };
@@ -306,27 +363,33 @@ describe('health checks, auto-recovery and usage', () => {
       30_000,
     );
     const before = await total(mh);
-    expect(before.tokens).toBe(60);
-    expect(before.body.series.some((p: any) => p.latencyMs === 250)).toBe(true);
+    expect(before.tokens).toBe(25);
+    // vLLM's latency histogram: each request took at least the 250 ms the model was slowed by.
+    expect(
+      before.body.series.some((p: any) => p.requests > 0 && p.latencyMs >= 250),
+    ).toBe(true);
     expect(before.body.lastUsed).toBeDefined();
+    expect(await requestsTo(net, ns(), 'vllm', 'GET /metrics')).toBeGreaterThan(
+      0,
+    );
 
     await mh.stop();
     mh = await start();
     const after = await total(mh);
     expect(after.requests).toBe(5);
-    expect(after.tokens).toBe(60);
+    expect(after.tokens).toBe(25);
     // The restarted backend goes on from the last reading kept in the database: new requests count once.
     await send(2);
     await eventually(
       async () => expect((await total(mh)).requests).toBe(7),
       30_000,
     );
+    expect((await total(mh)).tokens).toBe(35);
+    await net.resetControl(ns(), 'vllm');
     // The fleet-wide series includes it too, by range.
     const day = (await mh.api().get('/api/model-hosting/usage?range=24h')).body;
     expect(day.stepSeconds).toBe(3600);
-    expect(
-      day.series.reduce((n: number, p: any) => n + p.requests, 0),
-    ).toBeGreaterThanOrEqual(5);
+    expect(sum(day.series, 'requests')).toBeGreaterThanOrEqual(5);
     expect(
       (await mh.api().get('/api/model-hosting/usage?range=2y')).status,
     ).toBe(400);
@@ -344,14 +407,7 @@ describe('health checks, auto-recovery and usage', () => {
       pod: p.metadata!.name!,
       value: 64,
     }));
-    const usage = async () =>
-      (
-        await mh
-          .api()
-          .get(
-            `/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=vllm&range=1h`,
-          )
-      ).body;
+    const usage = () => usageOf(mh, ns(), 'vllm');
     await eventually(
       async () =>
         expect(
@@ -368,11 +424,91 @@ describe('health checks, auto-recovery and usage', () => {
         ),
       30_000,
     );
-    // Health checks go on.
-    const before = vllm.state.requests;
+    // Health checks go on: vLLM's model list is asked by them only (its probes ask /health).
+    const before = await requestsTo(net, ns(), 'vllm', 'GET /v1/models');
     await eventually(
-      async () => expect(vllm.state.requests).toBeGreaterThan(before),
+      async () =>
+        expect(
+          await requestsTo(net, ns(), 'vllm', 'GET /v1/models'),
+        ).toBeGreaterThan(before),
       15_000,
     );
   });
+});
+
+// The one test of the endpoint override: an explicit URL per deployment wins over the proxy.
+describe('an explicit model-server URL (modelHosting.health.endpoints)', () => {
+  const ns = useNamespace('endpoint');
+  let net: PodNetwork;
+  let mh: ModelHosting | undefined;
+  afterAll(async () => mh?.stop());
+
+  it('checks the deployment at the configured URL instead of through the proxy', async () => {
+    net = requirePodNetwork();
+    // Two vLLM servers; "redirected" is configured to be reached at the other one's pod IP.
+    const setup = await startModelHosting();
+    try {
+      for (const [name, model] of [
+        ['target', 'target-model'],
+        ['redirected', 'redirected-model'],
+      ]) {
+        const res = await setup
+          .api()
+          .post('/api/model-hosting/deployments')
+          .send({
+            cluster: 'local',
+            namespace: ns(),
+            name,
+            spec: {
+              owner: 'group:default/ml-platform',
+              engine: 'vllm',
+              model: { name: model },
+              replicas: 1,
+              healthCheck: { intervalSeconds: 5, failureThreshold: 10 },
+            },
+          });
+        expect(res.status).toBe(201);
+        await net.waitReady(ns(), name, 1);
+      }
+    } finally {
+      await setup.stop();
+    }
+    const [target] = await servedPods(net, ns(), 'target');
+    mh = await startModelHosting({
+      health: {
+        endpoints: [
+          {
+            cluster: 'local',
+            namespace: ns(),
+            name: 'redirected',
+            url: `http://${target.ip}:${target.port}`,
+          },
+        ],
+      },
+    });
+    const d = await waitForDeployment(
+      mh,
+      ns(),
+      'redirected',
+      x => healthy(x)?.status === 'False',
+      30_000,
+    );
+    // The server at the configured URL serves the other model.
+    expect(healthy(d).message).toBe(
+      'serves target-model, not redirected-model',
+    );
+    // The other deployment is still reached through the proxy, and is healthy.
+    await waitForDeployment(
+      mh,
+      ns(),
+      'target',
+      x => healthy(x)?.status === 'True',
+      30_000,
+    );
+    // Only the target's server was asked; the redirected deployment's own server never was.
+    expect(await requestsTo(net, ns(), 'redirected', 'GET /v1/models')).toBe(0);
+    expect(
+      await requestsTo(net, ns(), 'target', 'GET /v1/models'),
+    ).toBeGreaterThan(1);
+  }, 120_000);
 });
