@@ -60,9 +60,52 @@ export const ANNOTATIONS = {
   restartedAt: 'modelhosting.io/restarted-at',
   /** Who created the ModelDeployment through the portal. */
   createdBy: 'modelhosting.io/created-by',
+  /** What asked for the switch now in spec.model: `request` (the gateway) or `action`. */
+  switchTrigger: 'modelhosting.io/switch-trigger',
 } as const;
+
+/** A model of a deployment's pool (spec.models), or the spec's model itself. */
+export type PoolModel = NonNullable<ModelDeploymentSpec['models']>[number];
+
+/** The models a deployment may serve: its model first, then the rest of its pool. */
+export function poolOf(md: ModelDeployment): PoolModel[] {
+  const pool: PoolModel[] = [md.spec.model];
+  for (const m of md.spec.models ?? [])
+    if (!pool.some(p => p.name === m.name)) pool.push(m);
+  return pool;
+}
 
 /** The model a deployment serves right now: the one running, or the spec's before anything ran. */
 export function servedModel(md: ModelDeployment): string {
   return md.status?.activeModel ?? md.spec.model.name;
+}
+
+type Env = NonNullable<ModelDeployment['spec']['env']>;
+
+/**
+ * The deployment as it runs one model of its pool: that model's engine args replace the
+ * deployment's, its env entries override the deployment's by name. For spec.model when it is a
+ * pool entry; for any other model (a switch not yet requested) with `modelName`.
+ */
+export function withPoolModel(
+  md: ModelDeployment,
+  modelName = md.spec.model.name,
+): ModelDeployment {
+  const entry = (md.spec.models ?? []).find(m => m.name === modelName);
+  if (!entry) return md;
+  const env: Env = [
+    ...(md.spec.env ?? []).filter(
+      e => !(entry.env ?? []).some(o => o.name === e.name),
+    ),
+    ...(entry.env ?? []),
+  ];
+  return {
+    ...md,
+    spec: {
+      ...md.spec,
+      model: { ...md.spec.model, ...entry },
+      engineArgs: entry.engineArgs ?? md.spec.engineArgs,
+      env: env.length ? env : undefined,
+    },
+  };
 }

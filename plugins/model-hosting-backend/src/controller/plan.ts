@@ -13,6 +13,7 @@ import {
   MANAGED_BY,
   MODEL_DEPLOYMENT,
   ModelDeployment,
+  withPoolModel,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   configMapName,
@@ -178,8 +179,10 @@ export function plan(
     ownerReferences: [ownerReference(md)],
   };
   const model = md.spec.model;
-  const config = engine.config(md, model);
-  const container = engine.container(md, model);
+  // A model of the pool brings its own engine args and env.
+  const running = withPoolModel(md);
+  const config = engine.config(running, model);
+  const container = engine.container(running, model);
   const where = placement(md);
   const { nodeSelector, tolerations } = where;
   const nodeAffinity = affinityOf(where);

@@ -44,6 +44,7 @@ describe('decideRollout', () => {
       strategy: 'recreate',
       step: 'ScalingDown',
       startedAt: now.toISOString(),
+      trigger: 'action',
     });
   });
 

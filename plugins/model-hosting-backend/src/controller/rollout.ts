@@ -25,6 +25,13 @@ export interface RolloutDecision {
   started?: SwitchState;
 }
 
+/** Who asked for the model in the spec: a request through the gateway, or an action (the default). */
+function triggerOf(md: ModelDeployment): 'request' | 'action' {
+  return md.metadata.annotations?.[ANNOTATIONS.switchTrigger] === 'request'
+    ? 'request'
+    : 'action';
+}
+
 /** The model the Deployment runs, once its rollout has finished; undefined while it is still rolling. */
 export function settledModel(
   deployment: V1Deployment | undefined,
@@ -79,6 +86,7 @@ export function decideRollout(
       strategy: rolling ? 'rolling' : 'recreate',
       startedAt: now.toISOString(),
       ...(rolling ? {} : { step: 'ScalingDown' as const }),
+      trigger: triggerOf(md),
     };
   }
 
@@ -102,6 +110,7 @@ export function decideRollout(
         strategy: sw.strategy,
         seconds: Math.round(seconds * 10) / 10,
         finishedAt: now.toISOString(),
+        ...(sw.trigger ? { trigger: sw.trigger } : {}),
       },
     };
   }

@@ -97,6 +97,8 @@ export const ollamaEngine: EngineAdapter = {
   metering: 'gateway',
   // Ollama takes its settings from the environment; its command is fixed.
   acceptsArgs: false,
+  // One server holds every pulled model and loads the one a request names.
+  multiModel: true,
   config: (md, model) => ({
     OLLAMA_HOST: `0.0.0.0:${PORT}`,
     MODEL_NAME: model.name,

@@ -2,6 +2,8 @@ import { V1Namespace } from '@kubernetes/client-node';
 import {
   ModelDeployment,
   normalizeOwnerRef,
+  poolOf,
+  withPoolModel,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { gpuAsk } from '../capacity/nodeFit';
 import { GuardrailsConfig, Quota, TenancyConfig } from '../config';
@@ -113,9 +115,11 @@ export class Tenancy {
     }
     const engine = this.engines.get(md.spec.engine);
     const annotations = namespace?.metadata?.annotations ?? {};
-    out.push(
-      ...podViolations(
-        md,
+    // Every model of the pool, each with its own args and env, must pass too.
+    const seen = new Set<string>();
+    for (const candidate of poolOf(md).map(m => withPoolModel(md, m.name))) {
+      for (const v of podViolations(
+        candidate,
         {
           engine: engine.engine,
           defaultImage: engine.defaultImage,
@@ -130,8 +134,11 @@ export class Tenancy {
             annotations[NAMESPACE_ANNOTATIONS.allowedConfigMaps],
           ),
         },
-      ),
-    );
+      )) {
+        if (!seen.has(v.message)) out.push(v);
+        seen.add(v.message);
+      }
+    }
     return out;
   }
 

@@ -97,6 +97,87 @@ export const modelDeploymentOpenApiSchema = {
             },
           },
         },
+        models: {
+          type: 'array',
+          description:
+            "The pool of models this deployment may serve, each with its own engine args and env (overriding the deployment's). A gateway request for one that is not running switches to it (single-model engines) or is served at once (Ollama).",
+          maxItems: 32,
+          items: {
+            type: 'object',
+            required: ['name'],
+            properties: {
+              name: {
+                type: 'string',
+                minLength: 1,
+                maxLength: 253,
+              },
+              version: {
+                type: 'string',
+                maxLength: 128,
+              },
+              source: {
+                type: 'string',
+                pattern: '^(hf|ollama|s3|pvc|https?)://.+',
+              },
+              engineArgs: {
+                type: 'array',
+                maxItems: 128,
+                items: {
+                  type: 'string',
+                  maxLength: 1024,
+                },
+              },
+              env: {
+                type: 'array',
+                maxItems: 128,
+                items: {
+                  type: 'object',
+                  required: ['name'],
+                  properties: {
+                    name: {
+                      type: 'string',
+                      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+                      maxLength: 256,
+                    },
+                    value: {
+                      type: 'string',
+                      maxLength: 32768,
+                    },
+                    valueFrom: {
+                      type: 'object',
+                      properties: {
+                        secretKeyRef: {
+                          type: 'object',
+                          required: ['name', 'key'],
+                          properties: {
+                            name: {
+                              type: 'string',
+                            },
+                            key: {
+                              type: 'string',
+                            },
+                          },
+                        },
+                        configMapKeyRef: {
+                          type: 'object',
+                          required: ['name', 'key'],
+                          properties: {
+                            name: {
+                              type: 'string',
+                            },
+                            key: {
+                              type: 'string',
+                            },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
         image: {
           type: 'string',
           description: "Container image; overrides the engine's default.",
@@ -267,6 +348,14 @@ export const modelDeploymentOpenApiSchema = {
               minimum: 10,
               maximum: 7200,
               default: 900,
+            },
+            minResidencySeconds: {
+              type: 'integer',
+              description:
+                'How long a model stays after a switch on request before requests for another model of the pool switch again (no thrashing).',
+              minimum: 0,
+              maximum: 86400,
+              default: 60,
             },
           },
         },
@@ -635,6 +724,10 @@ export const modelDeploymentOpenApiSchema = {
               type: 'string',
               format: 'date-time',
             },
+            trigger: {
+              type: 'string',
+              enum: ['request', 'action'],
+            },
           },
         },
         lastSwitch: {
@@ -656,6 +749,32 @@ export const modelDeploymentOpenApiSchema = {
             finishedAt: {
               type: 'string',
               format: 'date-time',
+            },
+            trigger: {
+              type: 'string',
+              enum: ['request', 'action'],
+            },
+          },
+        },
+        switchQueue: {
+          type: 'array',
+          description:
+            'Models of the pool that gateway requests are waiting for, oldest first.',
+          maxItems: 32,
+          items: {
+            type: 'object',
+            required: ['model', 'requestedAt', 'waiting'],
+            properties: {
+              model: {
+                type: 'string',
+              },
+              requestedAt: {
+                type: 'string',
+                format: 'date-time',
+              },
+              waiting: {
+                type: 'integer',
+              },
             },
           },
         },
@@ -693,6 +812,37 @@ export interface ModelDeploymentSpec {
      */
     source?: string;
   };
+  /**
+   * The pool of models this deployment may serve, each with its own engine args and env (overriding the deployment's). A gateway request for one that is not running switches to it (single-model engines) or is served at once (Ollama).
+   *
+   * @maxItems 32
+   */
+  models?: {
+    name: string;
+    version?: string;
+    source?: string;
+    /**
+     * @maxItems 128
+     */
+    engineArgs?: string[];
+    /**
+     * @maxItems 128
+     */
+    env?: {
+      name: string;
+      value?: string;
+      valueFrom?: {
+        secretKeyRef?: {
+          name: string;
+          key: string;
+        };
+        configMapKeyRef?: {
+          name: string;
+          key: string;
+        };
+      };
+    }[];
+  }[];
   /**
    * Container image; overrides the engine's default.
    */
@@ -762,6 +912,10 @@ export interface ModelDeploymentSpec {
      */
     strategy?: 'recreate' | 'rolling';
     timeoutSeconds?: number;
+    /**
+     * How long a model stays after a switch on request before requests for another model of the pool switch again (no thrashing).
+     */
+    minResidencySeconds?: number;
   };
   /**
    * Timings of the pod's probes, overriding the engine's (their paths stay the engine's, or healthCheck.path for http).
@@ -905,6 +1059,7 @@ export interface ModelDeploymentStatus {
      */
     step?: 'ScalingDown' | 'Starting';
     startedAt: string;
+    trigger?: 'request' | 'action';
   };
   lastSwitch?: {
     from?: string;
@@ -912,5 +1067,16 @@ export interface ModelDeploymentStatus {
     strategy?: 'recreate' | 'rolling';
     seconds?: number;
     finishedAt?: string;
+    trigger?: 'request' | 'action';
   };
+  /**
+   * Models of the pool that gateway requests are waiting for, oldest first.
+   *
+   * @maxItems 32
+   */
+  switchQueue?: {
+    model: string;
+    requestedAt: string;
+    waiting: number;
+  }[];
 }
