@@ -13,4 +13,10 @@ export {
 } from './plugin';
 export { isModelServer } from './components/EntityContent/ModelServerEntityContent';
 export { modelHostingApiRef, ModelHostingClient } from './api';
-export type { ModelHostingApi } from './api';
+export type {
+  AutoscalingSettings,
+  DryRunOption,
+  ModelHostingApi,
+  ModelStats,
+  UsageRange,
+} from './api';

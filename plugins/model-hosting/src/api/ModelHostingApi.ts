@@ -4,11 +4,15 @@ import {
   CapacityResponse,
   DeploymentDetail,
   DeploymentRef,
+  EditResponse,
   FleetResponse,
+  HealthCheckResponse,
   HealthRecord,
+  ModelDeploymentSpec,
   SwitchRequest,
   UsageResponse,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
+import { AutoscalingSettings, DryRunOption, ModelStats } from './types';
 
 export type UsageRange = '1h' | '24h' | '7d';
 
@@ -27,6 +31,25 @@ export interface ModelHostingApi {
     ref: DeploymentRef | undefined,
     range: UsageRange,
   ): Promise<UsageResponse>;
+  /**
+   * Changes fields of the spec (each given field replaces the old one whole). With `dryRun`,
+   * answers what would change in the spec and in the cluster and writes nothing.
+   */
+  edit(
+    ref: DeploymentRef,
+    spec: Partial<ModelDeploymentSpec>,
+    options?: DryRunOption,
+  ): Promise<EditResponse>;
+  /** Turns autoscaling on or off, or changes its range and metrics; `dryRun` as for edit. */
+  autoscale(
+    ref: DeploymentRef,
+    settings: AutoscalingSettings,
+    options?: DryRunOption,
+  ): Promise<EditResponse>;
+  /** Runs one health check now and answers its result. */
+  checkHealth(ref: DeploymentRef): Promise<HealthCheckResponse>;
+  /** Every model the deployment serves or may serve, with its usage over the last 24 h. */
+  getModels(ref: DeploymentRef): Promise<ModelStats[]>;
 }
 
 export const modelHostingApiRef = createApiRef<ModelHostingApi>({

@@ -5,12 +5,19 @@ import {
   CapacityResponse,
   DeploymentDetail,
   DeploymentRef,
+  EditResponse,
   FleetResponse,
+  HealthCheckResponse,
   HealthRecord,
+  ModelDeploymentSpec,
   SwitchRequest,
   UsageResponse,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { ModelHostingApi, UsageRange } from './ModelHostingApi';
+import { AutoscalingSettings, DryRunOption, ModelStats } from './types';
+
+const dryRunQuery = (options?: DryRunOption) =>
+  `?dryRun=${options?.dryRun ? 'true' : 'false'}`;
 
 const refPath = ({ cluster, namespace, name }: DeploymentRef) =>
   `/deployments/${encodeURIComponent(cluster)}/${encodeURIComponent(
@@ -84,6 +91,41 @@ export class ModelHostingClient implements ModelHostingApi {
         : {}),
     });
     return this.request('GET', `/usage?${q}`);
+  }
+
+  edit(
+    ref: DeploymentRef,
+    spec: Partial<ModelDeploymentSpec>,
+    options?: DryRunOption,
+  ): Promise<EditResponse> {
+    return this.request('PATCH', `${refPath(ref)}${dryRunQuery(options)}`, {
+      spec,
+    });
+  }
+
+  autoscale(
+    ref: DeploymentRef,
+    settings: AutoscalingSettings,
+    options?: DryRunOption,
+  ): Promise<EditResponse> {
+    return this.request(
+      'POST',
+      `${refPath(ref)}/autoscale${dryRunQuery(options)}`,
+      settings,
+    );
+  }
+
+  checkHealth(ref: DeploymentRef): Promise<HealthCheckResponse> {
+    return this.request('POST', `${refPath(ref)}/health-check`);
+  }
+
+  async getModels(ref: DeploymentRef): Promise<ModelStats[]> {
+    return (
+      await this.request<{ items: ModelStats[] }>(
+        'GET',
+        `${refPath(ref)}/models`,
+      )
+    ).items;
   }
 
   private async request<T>(

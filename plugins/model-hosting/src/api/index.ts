@@ -1,2 +1,3 @@
 export * from './ModelHostingApi';
 export * from './ModelHostingClient';
+export * from './types';
