@@ -18,10 +18,14 @@ import {
   useGpuNode,
   useNamespace,
 } from './kube';
+import {
+  bodiesReceived,
+  PodNetwork,
+  requestsTo,
+  requirePodNetwork,
+  servedPods,
+} from './podNetwork';
 
-const { createFakeEngine } = require('../fakeEngine');
-
-type Fake = Awaited<ReturnType<typeof createFakeEngine>>;
 const chat = (mh: ModelHosting, model: string, content = 'Say OK.') =>
   mh
     .api()
@@ -155,45 +159,36 @@ describe('the real HPA on a ModelDeployment (metrics-server, kwok pod usage)', (
   }, 600_000);
 });
 
-describe('the built-in autoscaler and the gateway', () => {
+// Every model server is a process behind its pod's IP (the pod runner's stand-in for its engine),
+// reached through the API server's service proxy (gateway, health checks) and pod proxy (each
+// pod's vLLM gauges and counters): no endpoint overrides.
+describe('the built-in autoscaler and the gateway, through the API server proxy', () => {
   const ns = useNamespace('gw');
   const node = useGpuNode('gpu-gateway-test', 'nvidia.com/gpu', 4);
-  let vllm: Fake;
-  let idle: Fake;
-  let cold: Fake;
-  let busy: Fake;
+  let net: PodNetwork;
   let mh: ModelHosting;
+  /** The gateway's id of a model in the test namespace. */
+  const id = (model: string) => `${ns()}/${model}`;
 
   beforeAll(async () => {
-    vllm = await createFakeEngine({ servedModel: 'scaled-model' });
-    idle = await createFakeEngine({ servedModel: 'idle-model' });
-    cold = await createFakeEngine({ servedModel: 'cold-model' });
-    busy = await createFakeEngine({ servedModel: 'busy-model' });
-    const endpoints = [
-      ['scaled', vllm],
-      ['idle', idle],
-      ['cold', cold],
-      ['busy', busy],
-    ].map(([name, f]: any) => ({
-      cluster: 'local',
-      namespace: ns(),
-      name,
-      url: f.url,
-    }));
+    net = requirePodNetwork();
     mh = await startModelHosting({
+      // Health checks run: vLLM deployments are metered from their own counters then.
+      health: {},
       config: {
         modelHosting: {
-          reconciler: { leaseDurationSeconds: 3 },
-          health: { tickSeconds: 1, endpoints },
           autoscaler: { tickSeconds: 1, windowSeconds: 2 },
-          gateway: { maxWaitSeconds: 60, maxPendingRequests: 2 },
+          gateway: {
+            maxWaitSeconds: 60,
+            maxPendingRequests: 2,
+            requestTimeoutSeconds: 10,
+          },
         },
       },
     });
   });
   afterAll(async () => {
     await mh?.stop();
-    await Promise.all([vllm, idle, cold, busy].map(f => f?.close()));
   });
 
   const deploy = (
@@ -202,6 +197,7 @@ describe('the built-in autoscaler and the gateway', () => {
     autoscaling: object,
     replicas = 1,
     engine = 'vllm',
+    gpu = true,
   ) =>
     mh
       .api()
@@ -214,7 +210,9 @@ describe('the built-in autoscaler and the gateway', () => {
           owner: 'group:default/ml-platform',
           engine,
           model: { name: model },
-          resources: { gpu: { count: 1, product: node.product } },
+          ...(gpu
+            ? { resources: { gpu: { count: 1, product: node.product } } }
+            : {}),
           replicas,
           autoscaling,
           healthCheck: { intervalSeconds: 5 },
@@ -224,6 +222,16 @@ describe('the built-in autoscaler and the gateway', () => {
     Number(
       kubectl('get', 'md', name, '-n', ns(), '-o', 'jsonpath={.spec.replicas}'),
     );
+  const usage = async (name: string) =>
+    (
+      await mh
+        .api()
+        .get(
+          `/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=${name}&range=1h`,
+        )
+    ).body;
+  const total = (series: any[], key: string) =>
+    series.reduce((n: number, p: any) => n + p[key], 0);
 
   it('scales on the requests in flight that the engine reports, up and back down', async () => {
     expect(
@@ -244,7 +252,8 @@ describe('the built-in autoscaler and the gateway', () => {
       'scaled',
       d => d.summary.phase === 'Ready',
     );
-    vllm.state.counters.running = 25; // 25 in flight against 10 per replica: 3
+    // vLLM's num_requests_running gauge of each pod, read through the pod proxy: 25 against 10 per replica is 3.
+    await net.control(ns(), 'scaled', { running: 25 });
     await eventually(async () => expect(replicas('scaled')).toBe(3), 30_000);
     await waitForDeployment(
       mh,
@@ -252,7 +261,14 @@ describe('the built-in autoscaler and the gateway', () => {
       'scaled',
       d => d.summary.readyReplicas === 3,
     );
-    vllm.state.counters.running = 0;
+    // Every pod's gauges were read on their own.
+    await eventually(async () => {
+      const pods = await servedPods(net, ns(), 'scaled');
+      expect(pods).toHaveLength(3);
+      for (const p of pods)
+        expect(p.server!.byPath['GET /metrics']).toBeGreaterThan(0);
+    }, 15_000);
+    await net.control(ns(), 'scaled', { running: 0 });
     await eventually(async () => expect(replicas('scaled')).toBe(1), 30_000);
     expect(
       kubectl(
@@ -315,8 +331,7 @@ describe('the built-in autoscaler and the gateway', () => {
       'cold',
       d => d.summary.phase === 'ScaledToZero',
     );
-    cold.state.startedAt = Date.now() / 1000; // the server that answers is a new process, as a new pod would be
-    const res = await chat(mh, 'cold-model');
+    const res = await chat(mh, id('cold-model'));
     expect(res.status).toBe(200);
     expect(res.body.choices[0].message.content).toBe('OK.');
     expect(replicas('cold')).toBe(1);
@@ -332,21 +347,21 @@ describe('the built-in autoscaler and the gateway', () => {
         'jsonpath={.items[*].reason}',
       ),
     ).toContain('ScaledFromZero');
-    // Metered once (from vLLM's counters, which count from zero on a new server), within a health interval.
+    // The new pod's server got the request, under the model's own name.
+    const bodies = await bodiesReceived(
+      net,
+      ns(),
+      'cold',
+      'POST',
+      '/v1/chat/completions',
+    );
+    expect(bodies.map(b => JSON.parse(b).model)).toEqual(['cold-model']);
+    // Metered once (from vLLM's counters, which count from zero on a new server), within a health
+    // interval: 'Say OK.' is 3 tokens to the stand-in, plus 4 for the message's framing.
     await eventually(async () => {
-      const usage = (
-        await mh
-          .api()
-          .get(
-            `/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=cold&range=1h`,
-          )
-      ).body;
-      expect(
-        usage.series.reduce((n: number, p: any) => n + p.requests, 0),
-      ).toBe(1);
-      expect(
-        usage.series.reduce((n: number, p: any) => n + p.promptTokens, 0),
-      ).toBe(12);
+      const u = await usage('cold');
+      expect(total(u.series, 'requests')).toBe(1);
+      expect(total(u.series, 'promptTokens')).toBe(7);
     }, 20_000);
   });
 
@@ -376,11 +391,11 @@ describe('the built-in autoscaler and the gateway', () => {
     );
     await label(undefined);
     try {
-      const held = [chat(mh, 'cold-model'), chat(mh, 'cold-model')].map(r =>
-        r.then(x => x),
+      const held = [chat(mh, id('cold-model')), chat(mh, id('cold-model'))].map(
+        r => r.then(x => x),
       );
       await eventually(async () => expect(replicas('cold')).toBe(1), 10_000);
-      const third = await chat(mh, 'cold-model');
+      const third = await chat(mh, id('cold-model'));
       expect(third.status).toBe(503);
       expect(third.headers['retry-after']).toBe('10');
       expect(third.body.error.message).toMatch(/already holds 2 requests/);
@@ -393,7 +408,7 @@ describe('the built-in autoscaler and the gateway', () => {
   });
 
   it('answers 200 concurrent requests exactly once each, and meters all of them', async () => {
-    // An OpenAI-compatible server: the gateway is what meters it.
+    // An OpenAI-compatible server (llama.cpp's): the gateway is what meters it.
     expect(
       (
         await deploy(
@@ -406,10 +421,12 @@ describe('the built-in autoscaler and the gateway', () => {
       ).status,
     ).toBe(201);
     await waitForDeployment(mh, ns(), 'busy', d => d.summary.phase === 'Ready');
-    const before = busy.state.counters.success;
+    const chats = () =>
+      requestsTo(net, ns(), 'busy', 'POST /v1/chat/completions');
+    const before = await chats();
     const answers = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        chat(mh, 'busy-model', `Echo: request ${i}`),
+        chat(mh, id('busy-model'), `Echo: request ${i}`),
       ),
     );
     expect(answers.filter(a => a.status === 200)).toHaveLength(200);
@@ -418,34 +435,44 @@ describe('the built-in autoscaler and the gateway', () => {
       answers.map((_, i) => `request ${i}`),
     );
     expect(new Set(answers.map(a => a.body.id)).size).toBe(200);
-    expect(busy.state.counters.success - before).toBe(200);
-    await eventually(async () => {
-      const usage = (
-        await mh
-          .api()
-          .get(
-            `/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=busy&range=1h`,
-          )
-      ).body;
-      expect(
-        usage.series.reduce((n: number, p: any) => n + p.requests, 0),
-      ).toBe(200);
-    }, 20_000);
+    expect((await chats()) - before).toBe(200);
+    await eventually(
+      async () =>
+        expect(total((await usage('busy')).series, 'requests')).toBe(200),
+      20_000,
+    );
+  });
+
+  it('passes the request body through the proxy whole: the model answers what it was sent', async () => {
+    // The stand-in answers "Echo: x" with x, and an empty body with a 400.
+    const res = await chat(mh, id('busy-model'), 'Echo: the body arrived');
+    expect(res.status).toBe(200);
+    expect(res.body.choices[0].message.content).toBe('the body arrived');
+    const bodies = await bodiesReceived(
+      net,
+      ns(),
+      'busy',
+      'POST',
+      '/v1/chat/completions',
+    );
+    // What the server received: the client's request, with the model's own name for the gateway's id.
+    expect(JSON.parse(bodies.at(-1)!)).toEqual({
+      model: 'busy-model',
+      messages: [{ role: 'user', content: 'Echo: the body arrived' }],
+    });
   });
 
   it('streams an answer as the model writes it, and meters its tokens', async () => {
-    busy.state.streamDelayMs = 300;
-    const usage = async () =>
-      (
-        await mh
-          .api()
-          .get(
-            `/api/model-hosting/usage?cluster=local&namespace=${ns()}&name=busy&range=1h`,
-          )
-      ).body.series;
-    const tokensBefore = (await usage()).reduce(
-      (n: number, p: any) => n + p.generationTokens,
-      0,
+    await net.control(ns(), 'busy', { streamDelayMs: 300 });
+    // Every earlier answer is metered (usage is written every 2 s) before counting from here.
+    await eventually(
+      async () =>
+        expect(total((await usage('busy')).series, 'requests')).toBe(201),
+      10_000,
+    );
+    const tokensBefore = total(
+      (await usage('busy')).series,
+      'generationTokens',
     );
     const { port } = mh.backend.server.address() as AddressInfo;
     const res = await fetch(
@@ -454,7 +481,7 @@ describe('the built-in autoscaler and the gateway', () => {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({
-          model: 'busy-model',
+          model: id('busy-model'),
           stream: true,
           stream_options: { include_usage: true },
           messages: [{ role: 'user', content: 'Echo: one two three four' }],
@@ -467,6 +494,7 @@ describe('the built-in autoscaler and the gateway', () => {
     const decoder = new TextDecoder();
     for await (const chunk of res.body as any)
       arrivals.push({ at: Date.now(), text: decoder.decode(chunk) });
+    await net.resetControl(ns(), 'busy');
     const events = arrivals
       .map(a => a.text)
       .join('')
@@ -479,56 +507,202 @@ describe('the built-in autoscaler and the gateway', () => {
     expect(
       chunks
         .flatMap(c => c.choices.map((choice: any) => choice.delta.content))
-        .join(' '),
+        .filter(Boolean)
+        .join(''),
     ).toBe('one two three four');
+    // The stand-in's count: 'Echo: one two three four' is 6 tokens, plus 4 for the message's framing.
     expect(chunks.at(-1).usage).toEqual({
-      prompt_tokens: 12,
+      prompt_tokens: 10,
       completion_tokens: 4,
-      total_tokens: 16,
+      total_tokens: 14,
     });
-    // The first word came while the model was still writing: the gateway did not buffer the answer.
+    // The first word came while the model was still writing: neither the gateway nor the proxy
+    // buffered the answer (its pieces were 300 ms apart).
     expect(arrivals.at(-1)!.at - arrivals[0].at).toBeGreaterThan(600);
     // The usage chunk's four generated tokens are metered.
     await eventually(
       async () =>
-        expect(
-          (
-            await usage()
-          ).reduce((n: number, p: any) => n + p.generationTokens, 0),
-        ).toBe(tokensBefore + 4),
+        expect(total((await usage('busy')).series, 'generationTokens')).toBe(
+          tokensBefore + 4,
+        ),
       10_000,
     );
   });
 
   it('accepts a service token as well as a user token', async () => {
-    const res = await chat(mh, 'busy-model').set(
+    const res = await chat(mh, id('busy-model')).set(
       'Authorization',
       mockCredentials.service.header(),
     );
     expect(res.status).toBe(200);
-    const anonymous = await chat(mh, 'busy-model').set(
+    const anonymous = await chat(mh, id('busy-model')).set(
       'Authorization',
       'Bearer not-a-token',
     );
     expect(anonymous.status).toBe(401);
   });
 
-  it('lists the models it routes to, and refuses unknown ones', async () => {
+  it('lists the models it routes to by namespaced id, and refuses unknown ones', async () => {
     const models = (
       await mh.api().get('/api/model-hosting/v1/models')
     ).body.data.map((m: any) => m.id);
     expect(models).toEqual(
-      expect.arrayContaining(['scaled-model', 'cold-model', 'busy-model']),
+      expect.arrayContaining([
+        id('scaled-model'),
+        id('cold-model'),
+        id('busy-model'),
+      ]),
     );
-    const res = await chat(mh, 'no-such-model');
-    expect(res.status).toBe(404);
-    expect(res.body.error.message).toBe(
-      "No deployment serves the model 'no-such-model'",
-    );
+    for (const unknown of ['no-such-model', 'busy-model']) {
+      const res = await chat(mh, unknown);
+      expect(res.status).toBe(404);
+      expect(res.body.error.message).toMatch(
+        new RegExp(`^No deployment serves the model '${unknown}'`),
+      );
+    }
     const bad = await mh
       .api()
       .post('/api/model-hosting/v1/chat/completions')
       .send({ messages: [] });
     expect(bad.status).toBe(400);
+  });
+
+  it("cuts off a model server that hangs at the gateway's request timeout", async () => {
+    expect(
+      (
+        await deploy(
+          'stuck',
+          'stuck-model',
+          { enabled: false, maxReplicas: 1 },
+          1,
+          'openai',
+          false,
+        )
+      ).status,
+    ).toBe(201);
+    await waitForDeployment(
+      mh,
+      ns(),
+      'stuck',
+      d => d.summary.phase === 'Ready',
+    );
+    await net.waitReady(ns(), 'stuck', 1);
+    // The server accepts connections and never answers.
+    await net.control(ns(), 'stuck', { mode: 'hang' });
+    try {
+      const res = await chat(mh, id('stuck-model'), 'Echo: anyone there?');
+      expect(res.status).toBe(503);
+      expect(res.body.error.message).toBe(
+        `Model server ${ns()}/stuck on local did not answer within 10 s`,
+      );
+      // It had the whole request.
+      const bodies = await bodiesReceived(
+        net,
+        ns(),
+        'stuck',
+        'POST',
+        '/v1/chat/completions',
+      );
+      expect(JSON.parse(bodies.at(-1)!).messages[0].content).toBe(
+        'Echo: anyone there?',
+      );
+    } finally {
+      await net.resetControl(ns(), 'stuck');
+    }
+    // An error, metered as one.
+    await eventually(async () => {
+      const u = await usage('stuck');
+      expect(total(u.series, 'requests')).toBe(1);
+      expect(total(u.series, 'errors')).toBe(1);
+    }, 10_000);
+  });
+});
+
+// With `access: clusterDns` the backend reaches each pod at its pod IP and a deployment at its
+// Service's DNS name, as a backend running inside the cluster does. Here the backend runs on the
+// host, which the pod network routes pod IPs to, and which has no cluster DNS.
+describe('access: clusterDns', () => {
+  const ns = useNamespace('dns');
+  let net: PodNetwork;
+  let mh: ModelHosting;
+  beforeAll(async () => {
+    net = requirePodNetwork();
+    mh = await startModelHosting({
+      health: { enabled: false, access: 'clusterDns' },
+      config: {
+        modelHosting: {
+          autoscaler: { tickSeconds: 1, windowSeconds: 2 },
+          gateway: { requestTimeoutSeconds: 10 },
+        },
+      },
+    });
+  });
+  afterAll(async () => mh?.stop());
+
+  it("scales on each pod's gauges read at its pod IP", async () => {
+    const res = await mh
+      .api()
+      .post('/api/model-hosting/deployments')
+      .send({
+        cluster: 'local',
+        namespace: ns(),
+        name: 'direct',
+        spec: {
+          owner: 'group:default/ml-platform',
+          engine: 'vllm',
+          model: { name: 'direct-model' },
+          replicas: 1,
+          autoscaling: {
+            enabled: true,
+            minReplicas: 1,
+            maxReplicas: 2,
+            metrics: [{ type: 'requestsInFlight', target: 10 }],
+            scaleUpStabilizationSeconds: 0,
+            scaleDownStabilizationSeconds: 0,
+          },
+        },
+      });
+    expect(res.status).toBe(201);
+    await waitForDeployment(
+      mh,
+      ns(),
+      'direct',
+      d => d.summary.phase === 'Ready',
+    );
+    await net.waitReady(ns(), 'direct', 1);
+    const replicas = () =>
+      Number(
+        kubectl(
+          'get',
+          'md',
+          'direct',
+          '-n',
+          ns(),
+          '-o',
+          'jsonpath={.spec.replicas}',
+        ),
+      );
+    // 15 running against 10 per replica: 2.
+    await net.control(ns(), 'direct', { running: 15 });
+    await eventually(async () => expect(replicas()).toBe(2), 30_000);
+    await net.waitReady(ns(), 'direct', 2);
+    await eventually(async () => {
+      const pods = await servedPods(net, ns(), 'direct');
+      expect(pods).toHaveLength(2);
+      for (const p of pods)
+        expect(p.server!.byPath['GET /metrics']).toBeGreaterThan(0);
+    }, 15_000);
+    await net.control(ns(), 'direct', { running: 0 });
+    await eventually(async () => expect(replicas()).toBe(1), 30_000);
+  });
+
+  it("calls a deployment at its Service's DNS name, which only resolves inside the cluster", async () => {
+    const res = await chat(mh, `${ns()}/direct-model`);
+    expect(res.status).toBe(503);
+    expect(res.body.error.message).toMatch(
+      new RegExp(
+        `^Model server ${ns()}/direct on local did not answer: .*direct\\.${ns()}\\.svc\\.cluster\\.local`,
+      ),
+    );
   });
 });

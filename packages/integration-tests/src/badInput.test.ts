@@ -1,6 +1,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { MODEL_DEPLOYMENT } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
+  assertStatus,
   ModelHosting,
   path,
   startModelHosting,
@@ -54,7 +55,7 @@ describe('bad input gets a precise 400 and changes nothing', () => {
           },
         },
       });
-    expect(res.status).toBe(201);
+    assertStatus(res, 201);
     await waitForDeployment(
       mh,
       ns(),
@@ -110,7 +111,7 @@ describe('bad input gets a precise 400 and changes nothing', () => {
       'an unknown engine',
       body(b => (b.spec.engine = 'triton')),
       400,
-      /spec.engine must be one of vllm, ollama, openai, http/,
+      /spec.engine 'triton' is not an engine this backend runs; known: vllm, ollama, openai, http/,
     ],
     [
       'more GPUs per replica than any node has',
@@ -323,10 +324,11 @@ describe('a cluster that is down', () => {
     const fleet = await mh.api().get('/api/model-hosting/deployments');
     expect(fleet.status).toBe(200);
     expect(fleet.body.clusters).toEqual([
-      { name: 'local', reachable: true },
+      { name: 'local', reachable: true, synced: true },
       {
         name: 'down',
         reachable: false,
+        synced: false,
         error: expect.stringMatching(/Cluster 'down' is unreachable/),
       },
     ]);

@@ -1,18 +1,23 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
+  assertStatus,
   ModelHosting,
   path,
   startModelHosting,
   waitForDeployment,
 } from './backend';
 import { CustomObjectsApi } from '@kubernetes/client-node';
+import fs from 'fs';
+import os from 'os';
+import nodePath from 'path';
 import { adminKubeConfig, useNamespace } from './kube';
 
-const spec = (owner: string) => ({
+// Each team's deployment serves its own model: one gateway id, one owner.
+const spec = (owner: string, model = 'iris') => ({
   owner,
   engine: 'http',
-  model: { name: 'iris' },
+  model: { name: model },
   replicas: 1,
 });
 
@@ -46,23 +51,22 @@ describe('permissions', () => {
   // Set-up with everything allowed: one deployment per owner.
   beforeAll(async () => {
     const admin = await startModelHosting();
-    for (const [name, owner] of [
-      ['ours', 'group:default/ml-platform'],
-      ['theirs', 'group:default/data-science'],
+    for (const [name, owner, model] of [
+      ['ours', 'group:default/ml-platform', 'iris'],
+      ['theirs', 'group:default/data-science', 'iris-theirs'],
     ]) {
-      expect(
-        (
-          await admin
-            .api()
-            .post('/api/model-hosting/deployments')
-            .send({
-              cluster: 'local',
-              namespace: ns(),
-              name,
-              spec: spec(owner),
-            })
-        ).status,
-      ).toBe(201);
+      assertStatus(
+        await admin
+          .api()
+          .post('/api/model-hosting/deployments')
+          .send({
+            cluster: 'local',
+            namespace: ns(),
+            name,
+            spec: spec(owner, model),
+          }),
+        201,
+      );
       await waitForDeployment(
         admin,
         ns(),
@@ -75,10 +79,15 @@ describe('permissions', () => {
 
   describe('when the policy denies everything', () => {
     let mh: ModelHosting;
+    let stopped = false;
+    // A database file, so that the audit can be read afterwards by someone allowed to.
+    const sqliteDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'mh-perm-'));
     beforeAll(async () => {
-      mh = await startModelHosting({ permissions: denyAll });
+      mh = await startModelHosting({ permissions: denyAll, sqliteDir });
     });
-    afterAll(async () => mh?.stop());
+    afterAll(async () => {
+      if (!stopped) await mh?.stop();
+    });
 
     it.each([
       [
@@ -150,30 +159,40 @@ describe('permissions', () => {
       const res = await mh
         .api()
         .post('/api/model-hosting/v1/chat/completions')
-        .send({ model: 'iris', messages: [{ role: 'user', content: 'hi' }] });
+        .send({
+          model: `${ns()}/iris`,
+          messages: [{ role: 'user', content: 'hi' }],
+        });
       expect(res.status).toBe(403);
       expect(res.body.error.message).toBe(
-        "You may not invoke the model 'iris'",
+        `You may not invoke the model '${ns()}/iris'`,
       );
       expect(
         (await mh.api().get('/api/model-hosting/v1/models')).body.data,
       ).toEqual([]);
     });
 
-    it('audits the refusals', async () => {
-      const res = await mh
-        .api()
-        .get(`/api/model-hosting/audit?namespace=${ns()}&name=ours`);
-      expect(
-        res.body.items.map((i: any) => `${i.action}:${i.outcome}`),
-      ).toEqual(
-        expect.arrayContaining([
-          'scale:denied',
-          'switch:denied',
-          'restart:denied',
-          'delete:denied',
-        ]),
-      );
+    it('audits the refusals (which only those who may read the deployment see)', async () => {
+      const audit = `/api/model-hosting/audit?namespace=${ns()}&name=ours`;
+      expect((await mh.api().get(audit)).body.items).toEqual([]);
+      await mh.stop();
+      stopped = true;
+      const reader = await startModelHosting({ sqliteDir });
+      try {
+        const res = await reader.api().get(audit);
+        expect(
+          res.body.items.map((i: any) => `${i.action}:${i.outcome}`),
+        ).toEqual(
+          expect.arrayContaining([
+            'scale:denied',
+            'switch:denied',
+            'restart:denied',
+            'delete:denied',
+          ]),
+        );
+      } finally {
+        await reader.stop();
+      }
     });
   });
 
