@@ -28,6 +28,11 @@ yarn build:api-reports --ci
 phase "unit tests"
 CI=true yarn test
 
+# Before the cluster, so that its pod runner finds it: real Ollama behind the Ollama pods of the
+# integration tests (the jest global setup checks again; nothing happens when it is cached).
+phase "real Ollama for the integration tests (cached; the first time it is compiled from its Go module: about 6-8 minutes)"
+bash scripts/engines/ollama.sh env >/dev/null
+
 phase "starting the test cluster"
 export MH_TEST_STATE_DIR=$repo/.local/test-cluster
 MH_CLUSTER=mh-test MH_KUBE_PORT=0 MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh down >/dev/null 2>&1 || true
