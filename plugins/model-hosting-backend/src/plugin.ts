@@ -30,6 +30,7 @@ import { EngineRegistry, ModelServerAccess } from './engines';
 import { FleetService } from './fleet/FleetService';
 import { Gateway } from './gateway/Gateway';
 import { FleetTraffic } from './gateway/FleetTraffic';
+import { PoolSwitcher } from './gateway/PoolSwitcher';
 import { Traffic } from './gateway/Traffic';
 import { AutoRecovery } from './health/AutoRecovery';
 import { HealthChecker } from './health/HealthChecker';
@@ -241,6 +242,7 @@ export const modelHostingPlugin = createBackendPlugin({
           authorizer,
           metered,
           traffic,
+          new PoolSwitcher(deployments, ref => traffic.inFlightOf(ref), logger),
           {
             maxWaitMs: config.gateway.maxWaitSeconds * 1000,
             maxPendingRequests: config.gateway.maxPendingRequests,

@@ -273,3 +273,17 @@ export interface HealthCheckResponse {
   latencyMs: number;
   checkedAt: string;
 }
+
+/** One model of a deployment: in its pool or not, running or not, and its use in the last 24 h. */
+export interface ModelStats {
+  name: string;
+  version?: string;
+  source?: string;
+  active: boolean;
+  inPool: boolean;
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  generationTokens: number;
+  lastUsed?: string;
+}

@@ -209,29 +209,42 @@ export class DeploymentActions {
       };
       const problems = validateModelDeploymentSpec(spec);
       if (problems.length) throw new InputError(problems.join('; '));
-      if (model.name === md.spec.model.name && servedModel(md) === model.name) {
-        throw new InputError(`${ref.name} already serves ${model.name}`);
+      const same = (a?: string, b?: string) => (a ?? '') === (b ?? '');
+      if (
+        model.name === md.spec.model.name &&
+        servedModel(md) === model.name &&
+        same(model.version, md.spec.model.version) &&
+        same(model.source, md.spec.model.source)
+      ) {
+        throw new InputError(
+          `${ref.name} already serves ${model.name}${
+            model.version ? ` ${model.version}` : ''
+          }`,
+        );
       }
-      // A switch replaces the whole model: what the new one omits (source, version) is removed,
-      // not kept from the old one (a merge patch removes a field only when it is null).
-      const patch = {
-        model: {
-          name: model.name,
-          version: model.version ?? null,
-          source: model.source ?? null,
-        } as unknown as typeof spec.model,
-        ...(body.strategy ? { switching: { strategy: body.strategy } } : {}),
-      };
       const from = servedModel(md);
-      await this.deployments.patchSpec(entry, patch, undefined, {
-        dryRun: true,
-      });
-      await this.deployments.patchSpec(entry, patch, {
-        reason: 'SwitchRequested',
-        message: `Switch from ${from} to ${model.name} requested by ${actorOf(
-          credentials,
-        )}`,
-      });
+      // The API server checks the whole spec first (CEL rules), then the switch is asked for.
+      await this.deployments.patchSpec(
+        entry,
+        {
+          model: spec.model,
+          ...(body.strategy ? { switching: spec.switching } : {}),
+        },
+        undefined,
+        { dryRun: true },
+      );
+      await this.deployments.requestModel(
+        entry,
+        { name: model.name, version: model.version, source: model.source },
+        'action',
+        {
+          reason: 'SwitchRequested',
+          message: `Switch from ${from} to ${model.name}${
+            model.version ? ` ${model.version}` : ''
+          } requested by ${actorOf(credentials)}`,
+        },
+        { strategy: body.strategy },
+      );
       return { from, to: model.name };
     });
   }

@@ -11,6 +11,7 @@ import {
   ModelDeployment,
   ModelDeploymentStatus,
   modelDeploymentReadPermission,
+  PoolModel,
   refOf,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { Cluster, Clusters } from '../cluster/Clusters';
@@ -152,6 +153,56 @@ export class ModelDeployments {
     cluster.cache.modelDeployments.upsert(updated);
     if (event) await this.event(entry, 'Normal', event.reason, event.message);
     return updated;
+  }
+
+  /**
+   * Asks for another model (the reconciler runs the switch): spec.model replaced whole, who asked
+   * kept in an annotation the switch's status reports; `replicas` wakes a deployment at zero too.
+   */
+  async requestModel(
+    entry: DeploymentEntry,
+    model: PoolModel,
+    trigger: 'request' | 'action',
+    event: { reason: string; message: string },
+    options: { replicas?: number; strategy?: 'recreate' | 'rolling' } = {},
+  ): Promise<ModelDeployment> {
+    const { cluster, ref } = entry;
+    const patch = {
+      metadata: { annotations: { [ANNOTATIONS.switchTrigger]: trigger } },
+      spec: {
+        model: {
+          name: model.name,
+          version: model.version ?? null,
+          source: model.source ?? null,
+        },
+        ...(options.replicas !== undefined
+          ? { replicas: options.replicas }
+          : {}),
+        ...(options.strategy
+          ? { switching: { strategy: options.strategy } }
+          : {}),
+      },
+    };
+    const updated = await cluster.gateway.patchModelDeployment(
+      ref.namespace,
+      ref.name,
+      patch,
+    );
+    cluster.cache.modelDeployments.upsert(updated);
+    await this.event(entry, 'Normal', event.reason, event.message);
+    return updated;
+  }
+
+  /** The models gateway requests wait for, in status (last writer wins: it is informational). */
+  async setSwitchQueue(
+    ref: DeploymentRef,
+    queue: NonNullable<ModelDeploymentStatus['switchQueue']>,
+  ) {
+    const entry = this.find(ref);
+    if (!entry) return;
+    await entry.cluster.gateway.patchStatus(ref.namespace, ref.name, {
+      switchQueue: queue.length ? queue : (null as unknown as undefined),
+    });
   }
 
   /** A rollout restart, kept in the resource (an annotation the plan copies to the pod template). */

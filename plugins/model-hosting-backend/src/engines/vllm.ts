@@ -63,6 +63,8 @@ export const vllmEngine: EngineAdapter = {
       String(PORT),
       '--tensor-parallel-size',
       '$(TENSOR_PARALLEL_SIZE)',
+      // model.version is a Hugging Face revision (a branch, tag or commit).
+      ...(model.version ? ['--revision', model.version] : []),
       ...(md.spec.engineArgs ?? []),
     ],
     env: configEnv(Object.keys(vllmEngine.config(md, model)), md),

@@ -18,7 +18,14 @@ import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
 import { engineMetersItself } from '../usage/EngineMeter';
 import { UsageBuffer } from '../usage/UsageBuffer';
 import { choose } from './choose';
-import { binds, modelId, PublishedModel, resolveModel } from './modelIds';
+import {
+  binds,
+  Candidate,
+  modelIds,
+  PublishedModel,
+  resolveModel,
+} from './modelIds';
+import { PoolSwitcher } from './PoolSwitcher';
 import { Traffic } from './Traffic';
 import { watchUsage } from './watchUsage';
 
@@ -79,12 +86,18 @@ export class Gateway {
     private readonly authorizer: DeploymentAuthorizer,
     private readonly usage: UsageBuffer,
     readonly traffic: Traffic,
+    private readonly switcher: PoolSwitcher,
     private readonly options: GatewayOptions,
     /** Seconds from a request's arrival to the scale-from-zero patch. */
     private readonly scaleFromZeroDelay?: Histogram,
   ) {}
 
-  /** The models the caller may invoke: the OpenAI `GET /v1/models` list. */
+  /** Whether the deployment's engine serves several models at once (Ollama). */
+  private readonly multiModel = (e: DeploymentEntry) =>
+    this.engines.has(e.md.spec.engine) &&
+    !!this.engines.get(e.md.spec.engine).multiModel;
+
+  /** The models the caller may invoke: the OpenAI `GET /v1/models` list, pools included. */
   async models(credentials: BackstageCredentials) {
     const all = this.deployments.all();
     const allowed = await this.authorizer.allowed(
@@ -94,7 +107,9 @@ export class Gateway {
     );
     const ids = new Map<string, DeploymentEntry>();
     const mine = all.filter((_, i) => allowed[i]);
-    mine.forEach(t => ids.set(modelId(t), t));
+    mine.forEach(t =>
+      modelIds(t, this.multiModel).forEach(id => ids.set(id, t)),
+    );
     for (const p of this.options.publishedModels) {
       const served = mine.find(t => binds(p, t));
       if (served) ids.set(p.model, served);
@@ -127,7 +142,8 @@ export class Gateway {
         'The request body needs a "model" (see GET /v1/models)',
       );
     }
-    const target = await this.pick(model, credentials);
+    const candidate = await this.pick(model, credentials);
+    const target = candidate.entry;
     const { ref } = target;
     // An engine that counts its own requests is metered from its counters: not here too.
     const metered = !engineMetersItself(
@@ -154,10 +170,10 @@ export class Gateway {
       this.traffic.finish(ref);
       if (!metered) {
         // The engine's own counters count what it served, not what failed: errors are ours.
-        if (!ok) this.usage.add(ref, servedModel(target.md), { errors: 1 });
+        if (!ok) this.usage.add(ref, candidate.model, { errors: 1 });
         return;
       }
-      this.usage.add(ref, servedModel(target.md), {
+      this.usage.add(ref, candidate.model, {
         requests: 1,
         errors: ok ? 0 : 1,
         latencyMsSum: Date.now() - started,
@@ -167,7 +183,7 @@ export class Gateway {
       });
     };
     try {
-      const md = await this.ensureReady(target, arrivedAt, signal);
+      const md = await this.ensureServing(candidate, arrivedAt, signal);
       const started = Date.now();
       const res = await this.access.request(
         ref,
@@ -175,7 +191,7 @@ export class Gateway {
         'POST',
         path,
         // The server knows its model by its own name, not by the gateway's namespaced id.
-        JSON.stringify({ ...(body as object), model: servedModel(md) }),
+        JSON.stringify({ ...(body as object), model: candidate.model }),
         { 'Content-Type': 'application/json' },
         upstream.signal,
       );
@@ -252,36 +268,60 @@ export class Gateway {
     }
   }
 
-  /** A deployment serving the model that the caller may invoke (see `choose`). */
+  /**
+   * A deployment answering for the model that the caller may invoke: one serving it now before
+   * one that must switch to it; among equals, see `choose`.
+   */
   private async pick(
     model: string,
     credentials: BackstageCredentials,
-  ): Promise<DeploymentEntry> {
-    const serving = resolveModel(
+  ): Promise<Candidate> {
+    const candidates = resolveModel(
       model,
       this.deployments.all(),
       this.options.publishedModels,
+      this.multiModel,
     );
     const allowed = await this.authorizer.allowed(
       modelInvokePermission,
-      serving,
+      candidates.map(c => c.entry),
       credentials,
     );
-    const mine = serving.filter((_, i) => allowed[i]);
+    const mine = candidates.filter((_, i) => allowed[i]);
     if (mine.length === 0)
       throw new NotAllowedError(`You may not invoke the model '${model}'`);
-    return choose(mine, t => this.traffic.inFlightOf(t.ref));
+    const now = mine.filter(c => c.servingNow);
+    const pool = now.length ? now : mine;
+    const chosen = choose(
+      pool.map(c => c.entry),
+      t => this.traffic.inFlightOf(t.ref),
+    );
+    return pool.find(c => c.entry === chosen)!;
   }
 
-  /** Scales up from zero when needed and waits until a replica is ready, within the limits. */
-  private async ensureReady(
-    target: DeploymentEntry,
+  /**
+   * Waits, within the limits, until the deployment serves the model: wakes it from zero, and for
+   * a model of its pool that it does not run, asks for the switch when it is that model's turn.
+   */
+  private async ensureServing(
+    candidate: Candidate,
     arrivedAt: number,
     signal: AbortSignal,
   ): Promise<ModelDeployment> {
-    const { ref } = target;
-    const current = () => this.deployments.find(ref) ?? target;
-    const ready = () => this.deployments.isServing(ref);
+    const { ref } = candidate.entry;
+    const model = candidate.model;
+    const needsSwitch = !candidate.servingNow;
+    const current = () => this.deployments.find(ref) ?? candidate.entry;
+    const ready = () => {
+      if (!this.deployments.isServing(ref)) return false;
+      if (!needsSwitch) return true;
+      const md = current().md;
+      return (
+        servedModel(md) === model &&
+        md.spec.model.name === model &&
+        !md.status?.switch
+      );
+    };
     if (ready()) return current().md;
     if (!this.traffic.hold(ref, this.options.maxPendingRequests)) {
       throw new RetryLaterError(
@@ -289,23 +329,15 @@ export class Gateway {
         10,
       );
     }
+    const leave = needsSwitch ? this.switcher.enter(ref, model) : () => {};
     try {
-      const now = current();
-      if ((now.md.spec.replicas ?? 1) === 0) {
-        const replicas = Math.max(1, now.md.spec.autoscaling?.minReplicas ?? 1);
-        await this.deployments.scale(now, replicas);
-        this.scaleFromZeroDelay?.record((Date.now() - arrivedAt) / 1000);
-        await this.deployments.event(
-          now,
-          'Normal',
-          'ScaledFromZero',
-          `A request for ${servedModel(
-            now.md,
-          )} arrived; scaling to ${replicas}`,
-        );
-      }
       const deadline = arrivedAt + this.options.maxWaitMs;
       while (!ready()) {
+        const now = current();
+        const specServes = !needsSwitch || now.md.spec.model.name === model;
+        if (!specServes) await this.switcher.step(now, model);
+        else if ((now.md.spec.replicas ?? 1) === 0)
+          await this.wake(now, arrivedAt);
         if (signal.aborted) {
           throw new ServiceUnavailableError(
             'The client went away while the model was starting',
@@ -313,9 +345,9 @@ export class Gateway {
         }
         if (Date.now() > deadline) {
           throw new RetryLaterError(
-            `${ref.name} did not become ready within ${Math.round(
+            `${ref.name} did not serve ${model} within ${Math.round(
               this.options.maxWaitMs / 1000,
-            )} s; it is still starting`,
+            )} s; it is still starting or switching`,
             30,
           );
         }
@@ -323,7 +355,21 @@ export class Gateway {
       }
       return current().md;
     } finally {
+      leave();
       this.traffic.release(ref);
     }
+  }
+
+  /** Scales a deployment at zero up to its minimum (at least one). */
+  private async wake(entry: DeploymentEntry, arrivedAt: number) {
+    const replicas = Math.max(1, entry.md.spec.autoscaling?.minReplicas ?? 1);
+    await this.deployments.scale(entry, replicas);
+    this.scaleFromZeroDelay?.record((Date.now() - arrivedAt) / 1000);
+    await this.deployments.event(
+      entry,
+      'Normal',
+      'ScaledFromZero',
+      `A request for ${entry.md.spec.model.name} arrived; scaling to ${replicas}`,
+    );
   }
 }

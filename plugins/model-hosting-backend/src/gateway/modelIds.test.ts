@@ -1,6 +1,8 @@
 import { modelDeployment } from '../controller/testFixtures';
 import { resolveModel } from './modelIds';
 
+const entries = (c: Array<{ entry: unknown }>) => c.map(x => x.entry);
+
 const entry = (
   namespace: string,
   name: string,
@@ -24,12 +26,12 @@ describe('resolveModel', () => {
   const squat = entry('team-x', 'llama', 'group:default/team-x');
 
   it('routes a namespaced id to that namespace only: a squatter elsewhere gets nothing', () => {
-    expect(resolveModel('ml-serving/llama3.1:8b', [ml, squat], [])).toEqual([
-      ml,
-    ]);
-    expect(resolveModel('team-x/llama3.1:8b', [ml, squat], [])).toEqual([
-      squat,
-    ]);
+    expect(
+      entries(resolveModel('ml-serving/llama3.1:8b', [ml, squat], [])),
+    ).toEqual([ml]);
+    expect(
+      entries(resolveModel('team-x/llama3.1:8b', [ml, squat], [])),
+    ).toEqual([squat]);
   });
 
   it('serves a bare name only when the admins published it, and only from the bound deployment', () => {
@@ -39,7 +41,9 @@ describe('resolveModel', () => {
     const published = [
       { model: 'llama3.1:8b', namespace: 'ml-serving', name: 'chat' },
     ];
-    expect(resolveModel('llama3.1:8b', [ml, squat], published)).toEqual([ml]);
+    expect(
+      entries(resolveModel('llama3.1:8b', [ml, squat], published)),
+    ).toEqual([ml]);
   });
 
   it('refuses an id that deployments of several owners serve', () => {
@@ -63,7 +67,46 @@ describe('resolveModel', () => {
       'meta-llama/Llama-3.1-8B-Instruct',
     );
     expect(
-      resolveModel('ml-serving/meta-llama/Llama-3.1-8B-Instruct', [vllm], []),
+      entries(
+        resolveModel('ml-serving/meta-llama/Llama-3.1-8B-Instruct', [vllm], []),
+      ),
     ).toEqual([vllm]);
+  });
+
+  it('answers for every model of a pool, and says which need a switch first', () => {
+    const pooled = entry(
+      'ml-serving',
+      'gpu',
+      'group:default/ml-platform',
+      'model-a',
+    );
+    pooled.md.spec.models = [{ name: 'model-b' }];
+    expect(resolveModel('ml-serving/model-a', [pooled], [])).toEqual([
+      { entry: pooled, model: 'model-a', servingNow: true },
+    ]);
+    expect(resolveModel('ml-serving/model-b', [pooled], [])).toEqual([
+      { entry: pooled, model: 'model-b', servingNow: false },
+    ]);
+    expect(() => resolveModel('ml-serving/model-c', [pooled], [])).toThrow(
+      "No deployment serves the model 'ml-serving/model-c'",
+    );
+  });
+
+  it('routes every expected model of an engine that serves several at once, without a switch', () => {
+    const ollama = entry(
+      'ml-serving',
+      'ollama',
+      'group:default/ml-platform',
+      'llama3.1:8b',
+    );
+    ollama.md.spec.healthCheck = {
+      expectedModels: ['llama3.1:8b', 'nomic-embed-text'],
+    };
+    expect(
+      resolveModel('ml-serving/nomic-embed-text', [ollama], [], () => true),
+    ).toEqual([{ entry: ollama, model: 'nomic-embed-text', servingNow: true }]);
+    expect(() =>
+      resolveModel('ml-serving/nomic-embed-text', [ollama], [], () => false),
+    ).toThrow();
   });
 });

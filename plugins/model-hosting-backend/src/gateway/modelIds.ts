@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import {
   normalizeOwnerRef,
+  poolOf,
   servedModel,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { DeploymentEntry } from '../deployments/ModelDeployments';
@@ -13,9 +14,39 @@ export interface PublishedModel {
   name: string;
 }
 
-/** The id a deployment's model has in the gateway: its namespace, then the model's own name. */
-export const modelId = (e: DeploymentEntry) =>
-  `${e.ref.namespace}/${servedModel(e.md)}`;
+/** A deployment that can answer for a model, and whether it serves it right now. */
+export interface Candidate {
+  entry: DeploymentEntry;
+  /** The model's own name, as the engine knows it. */
+  model: string;
+  /** False when the deployment must switch to the model first (a pool of a single-model engine). */
+  servingNow: boolean;
+}
+
+/** Tells whether an engine serves several models at once (Ollama). */
+export type MultiModel = (entry: DeploymentEntry) => boolean;
+
+/**
+ * The models a deployment can answer for: the one it serves, its pool, and for an engine that
+ * serves several at once its expected models too; each with whether it is served right now.
+ */
+export function servable(entry: DeploymentEntry, multiModel: MultiModel) {
+  const served = servedModel(entry.md);
+  const many = multiModel(entry);
+  const names = [
+    served,
+    ...poolOf(entry.md).map(m => m.name),
+    ...(many ? entry.md.spec.healthCheck?.expectedModels ?? [] : []),
+  ];
+  return [...new Set(names)].map(model => ({
+    model,
+    servingNow: many || model === served,
+  }));
+}
+
+/** The ids a deployment's models have in the gateway: its namespace, then each model's name. */
+export const modelIds = (e: DeploymentEntry, multiModel: MultiModel) =>
+  servable(e, multiModel).map(s => `${e.ref.namespace}/${s.model}`);
 
 /** Whether a published name binds this deployment. */
 export const binds = (p: PublishedModel, e: DeploymentEntry) =>
@@ -24,41 +55,59 @@ export const binds = (p: PublishedModel, e: DeploymentEntry) =>
   (!p.cluster || p.cluster === e.ref.cluster);
 
 /**
- * Pure: which deployments a requested model id means. Ids are namespaced (`ml-serving/llama3.1:8b`)
- * because namespaces are opened to owners by admins: a tenant can only publish models under
- * its own namespaces, so nobody receives prompts by naming a deployment after a popular model. A
- * bare name works only when the admins published it in config. An id served by deployments of
- * several owners is refused rather than guessed.
+ * Pure: which deployments a requested model id means, and the model's own name in each. Ids are
+ * namespaced (`ml-serving/llama3.1:8b`) because namespaces are opened to owners by admins: a
+ * tenant can only publish models under its own namespaces, so nobody receives prompts by naming a
+ * deployment after a popular model. A bare name works only when the admins published it in
+ * config. An id served by deployments of several owners is refused rather than guessed. A model
+ * of a deployment's pool counts, whether it runs now or a switch must start it.
  */
 export function resolveModel(
   id: string,
   all: DeploymentEntry[],
   published: PublishedModel[],
-): DeploymentEntry[] {
+  multiModel: MultiModel = () => false,
+): Candidate[] {
+  const match = (entries: DeploymentEntry[], model: string) =>
+    entries.flatMap(entry =>
+      servable(entry, multiModel)
+        .filter(s => s.model === model)
+        .map(s => ({ entry, model, servingNow: s.servingNow })),
+    );
   const bound = published.filter(p => p.model === id);
   if (bound.length) {
     const entries = all.filter(e => bound.some(p => binds(p, e)));
-    if (!entries.length)
+    // A published name is the model's own name, or names the deployment's current model.
+    const candidates = match(entries, id);
+    const fallback = entries.map(entry => ({
+      entry,
+      model: servedModel(entry.md),
+      servingNow: true,
+    }));
+    const found = candidates.length ? candidates : fallback;
+    if (!found.length) {
       throw new NotFoundError(
         `The published model '${id}' has no deployment right now`,
       );
-    return entries;
+    }
+    return found;
   }
   const slash = id.indexOf('/');
-  const entries =
+  const candidates =
     slash > 0
-      ? all.filter(
-          e =>
-            e.ref.namespace === id.slice(0, slash) &&
-            servedModel(e.md) === id.slice(slash + 1),
+      ? match(
+          all.filter(e => e.ref.namespace === id.slice(0, slash)),
+          id.slice(slash + 1),
         )
       : [];
-  if (!entries.length) {
+  if (!candidates.length) {
     throw new NotFoundError(
       `No deployment serves the model '${id}': ask for '<namespace>/<model>' as GET /v1/models lists them, or for a name the admins published`,
     );
   }
-  const owners = new Set(entries.map(e => normalizeOwnerRef(e.md.spec.owner)));
+  const owners = new Set(
+    candidates.map(c => normalizeOwnerRef(c.entry.md.spec.owner)),
+  );
   if (owners.size > 1) {
     throw new ConflictError(
       `The model '${id}' is served by deployments of several owners (${[
@@ -68,5 +117,5 @@ export function resolveModel(
       )}) on different clusters; ask the admins to publish which one it means`,
     );
   }
-  return entries;
+  return candidates;
 }

@@ -144,6 +144,14 @@ export async function createRouter(
     );
     res.json({ items: await health.history(ref, limit) });
   });
+  router.get(`${one}/models`, async (req, res) => {
+    const ref = refOf(req);
+    const { md } = await deployments.requireReadable(
+      ref,
+      await credentials(req),
+    );
+    res.json({ items: await usage.modelsOf(ref, md) });
+  });
   router.get('/usage', async (req, res) => {
     const range = String(req.query.range ?? '24h');
     UsageReports.checkRange(range);

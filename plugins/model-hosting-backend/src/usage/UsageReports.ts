@@ -1,6 +1,10 @@
 import { InputError } from '@backstage/errors';
 import {
   DeploymentRef,
+  ModelDeployment,
+  ModelStats,
+  poolOf,
+  servedModel,
   UsageResponse,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { UsageStore } from './UsageStore';
@@ -46,5 +50,38 @@ export class UsageReports {
         : undefined,
       gpuUtilization: this.gpuUtilization(),
     };
+  }
+
+  /**
+   * Every model of a deployment, as the Model Manager seed lists them: the pool (the running one
+   * marked), any other model that was used, and each one's use over the last 24 hours.
+   */
+  async modelsOf(
+    ref: DeploymentRef,
+    md: ModelDeployment,
+    now = new Date(),
+  ): Promise<ModelStats[]> {
+    const used = await this.store.perModel(
+      ref,
+      new Date(now.getTime() - 86_400_000),
+    );
+    const pool = poolOf(md);
+    const names = [...new Set([...pool.map(m => m.name), ...used.keys()])];
+    return names.map(name => {
+      const spec = pool.find(m => m.name === name);
+      const u = used.get(name);
+      return {
+        name,
+        version: spec?.version,
+        source: spec?.source,
+        active: name === servedModel(md),
+        inPool: !!spec,
+        requests: u?.requests ?? 0,
+        errors: u?.errors ?? 0,
+        promptTokens: u?.promptTokens ?? 0,
+        generationTokens: u?.generationTokens ?? 0,
+        lastUsed: u?.lastUsed,
+      };
+    });
   }
 }

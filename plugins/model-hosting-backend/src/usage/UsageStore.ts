@@ -250,6 +250,36 @@ export class UsageStore {
     return [...points.values()];
   }
 
+  /** Usage per model of one deployment since `from` (minute buckets, kept a day by default). */
+  async perModel(ref: DeploymentRef, from: Date) {
+    const rows: Array<Record<string, unknown>> = await this.knex(TABLE)
+      .where({ ...ref, resolution: 'minute' })
+      .andWhere('bucket_start', '>=', floorTo(from.getTime(), MINUTE))
+      .groupBy('model')
+      .select('model')
+      .sum({
+        requests: 'requests',
+        errors: 'errors',
+        prompt: 'prompt_tokens',
+        generation: 'generation_tokens',
+      })
+      .max({ last: 'last_used' });
+    return new Map(
+      rows.map(r => [
+        String(r.model),
+        {
+          requests: Number(r.requests ?? 0),
+          errors: Number(r.errors ?? 0),
+          promptTokens: Number(r.prompt ?? 0),
+          generationTokens: Number(r.generation ?? 0),
+          lastUsed: r.last
+            ? new Date(r.last as string).toISOString()
+            : undefined,
+        },
+      ]),
+    );
+  }
+
   async lastUsed(ref: DeploymentRef): Promise<string | undefined> {
     const row = await this.knex(TABLE)
       .where(ref)
