@@ -135,14 +135,54 @@ export class Gateway {
     credentials: BackstageCredentials,
     signal: AbortSignal,
   ): Promise<GatewayResponse> {
-    const arrivedAt = Date.now();
     const model = (body as { model?: unknown } | undefined)?.model;
     if (typeof model !== 'string' || !model) {
       throw new InputError(
         'The request body needs a "model" (see GET /v1/models)',
       );
     }
-    const candidate = await this.pick(model, credentials);
+    // The server knows its model by its own name, not by the gateway's namespaced id.
+    return this.forwardTo(
+      model,
+      () => path,
+      credentials,
+      signal,
+      m => ({
+        ...(body as object),
+        model: m,
+      }),
+    );
+  }
+
+  /**
+   * Forwards one request of an HTTP predictor: `/predict` (the seeds' scikit-learn servers) or the
+   * V2 inference protocol's `/v2/models/{model}/infer`, for the model id the path names.
+   */
+  async predict(
+    modelId: string,
+    kind: 'predict' | 'v2-infer',
+    body: unknown,
+    credentials: BackstageCredentials,
+    signal: AbortSignal,
+  ): Promise<GatewayResponse> {
+    if (!body || typeof body !== 'object') {
+      throw new InputError('The request body must be a JSON object');
+    }
+    const upstream = (m: string) =>
+      kind === 'predict' ? '/predict' : `/v2/models/${m}/infer`;
+    return this.forwardTo(modelId, upstream, credentials, signal, () => body);
+  }
+
+  private async forwardTo(
+    modelId: string,
+    upstreamPath: (model: string) => string,
+    credentials: BackstageCredentials,
+    signal: AbortSignal,
+    bodyFor: (model: string) => unknown,
+  ): Promise<GatewayResponse> {
+    const arrivedAt = Date.now();
+    const candidate = await this.pick(modelId, credentials);
+    const body = bodyFor(candidate.model);
     const target = candidate.entry;
     const { ref } = target;
     // An engine that counts its own requests is metered from its counters: not here too.
@@ -189,9 +229,8 @@ export class Gateway {
         ref,
         md,
         'POST',
-        path,
-        // The server knows its model by its own name, not by the gateway's namespaced id.
-        JSON.stringify({ ...(body as object), model: candidate.model }),
+        upstreamPath(candidate.model),
+        JSON.stringify(body),
         { 'Content-Type': 'application/json' },
         upstream.signal,
       );

@@ -12,7 +12,7 @@ import { AuditLog } from '../audit/AuditLog';
 import { ModelDeployments } from '../deployments/ModelDeployments';
 import { EngineRegistry } from '../engines';
 import { FleetService } from '../fleet/FleetService';
-import { Gateway, RetryLaterError } from '../gateway/Gateway';
+import { Gateway, GatewayResponse, RetryLaterError } from '../gateway/Gateway';
 import { HealthChecker } from '../health/HealthChecker';
 import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
 import { UsageReports } from '../usage/UsageReports';
@@ -39,6 +39,14 @@ const refOf = (req: express.Request): DeploymentRef => ({
 });
 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+
+/** Writes what the gateway answered: whole, or streamed as it comes. */
+function send(res: express.Response, answer: GatewayResponse) {
+  res.status(answer.status);
+  for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
+  if (typeof answer.body === 'string') res.end(answer.body);
+  else answer.body.pipe(res);
+}
 
 /** HTTP only: parse, authenticate, call a service. Errors become JSON responses in Backstage's error handler. */
 export async function createRouter(
@@ -220,18 +228,46 @@ export async function createRouter(
     router.post(path, async (req, res) => {
       const controller = new AbortController();
       res.on('close', () => controller.abort());
-      const answer = await gateway.forward(
-        path,
-        req.body,
-        await credentials(req),
-        controller.signal,
+      send(
+        res,
+        await gateway.forward(
+          path,
+          req.body,
+          await credentials(req),
+          controller.signal,
+        ),
       );
-      res.status(answer.status);
-      for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
-      if (typeof answer.body === 'string') res.end(answer.body);
-      else answer.body.pipe(res);
     });
   }
+  // HTTP predictors through the gateway: a namespaced model, or a name the admins published.
+  const predict =
+    (kind: 'predict' | 'v2-infer') =>
+    async (req: express.Request, res: express.Response) => {
+      const controller = new AbortController();
+      res.on('close', () => controller.abort());
+      const { namespace, model } = req.params;
+      const id = namespace ? `${namespace}/${model}` : model;
+      send(
+        res,
+        await gateway.predict(
+          id,
+          kind,
+          req.body,
+          await credentials(req),
+          controller.signal,
+        ),
+      );
+    };
+  router.post(
+    '/namespaces/:namespace/models/:model/predict',
+    predict('predict'),
+  );
+  router.post(
+    '/namespaces/:namespace/v2/models/:model/infer',
+    predict('v2-infer'),
+  );
+  router.post('/models/:model/predict', predict('predict'));
+  router.post('/v2/models/:model/infer', predict('v2-infer'));
 
   // express.json's parse failures carry a status but no Backstage error name: say what is wrong.
   router.use(
