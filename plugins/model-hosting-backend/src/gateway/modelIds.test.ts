@@ -88,7 +88,7 @@ describe('resolveModel', () => {
       { entry: pooled, model: 'model-b', servingNow: false },
     ]);
     expect(() => resolveModel('ml-serving/model-c', [pooled], [])).toThrow(
-      "No deployment serves the model 'ml-serving/model-c'",
+      "No deployment in ml-serving serves 'model-c'; its models (pools included): model-a, model-b",
     );
   });
 

@@ -100,6 +100,22 @@ export function resolveModel(
           id.slice(slash + 1),
         )
       : [];
+  if (!candidates.length && slash > 0) {
+    // The namespace has deployments, just not this model: say what they can serve.
+    const inNamespace = all.filter(e => e.ref.namespace === id.slice(0, slash));
+    if (inNamespace.length) {
+      const offered = [
+        ...new Set(
+          inNamespace.flatMap(e => servable(e, multiModel).map(x => x.model)),
+        ),
+      ];
+      throw new NotFoundError(
+        `No deployment in ${id.slice(0, slash)} serves '${id.slice(
+          slash + 1,
+        )}'; its models (pools included): ${offered.slice(0, 20).join(', ')}`,
+      );
+    }
+  }
   if (!candidates.length) {
     throw new NotFoundError(
       `No deployment serves the model '${id}': ask for '<namespace>/<model>' as GET /v1/models lists them, or for a name the admins published`,
