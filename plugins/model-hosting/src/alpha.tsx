@@ -16,7 +16,7 @@ import {
 import MemoryIcon from '@material-ui/icons/Memory';
 import { modelHostingApiRef, ModelHostingClient } from './api';
 import { isModelServer } from './components/EntityContent/ModelServerEntityContent';
-import { rootRouteRef } from './routes';
+import { deployModelRouteRef, rootRouteRef } from './routes';
 
 const modelHostingApi = ApiBlueprint.make({
   params: defineParams =>
@@ -94,6 +94,7 @@ export default createFrontendPlugin({
   title: 'Model Hosting',
   icon: <MemoryIcon fontSize="inherit" />,
   routes: { root: rootRouteRef },
+  externalRoutes: { deployModel: deployModelRouteRef },
   extensions: [
     modelHostingApi,
     fleetPage,

@@ -9,7 +9,7 @@ import {
 import { createScaffolderFieldExtension } from '@backstage/plugin-scaffolder-react';
 import { modelHostingApiRef, ModelHostingClient } from './api';
 import { ClusterPicker, GpuProductPicker } from './components/fields';
-import { rootRouteRef } from './routes';
+import { deployModelRouteRef, rootRouteRef } from './routes';
 
 /** The model-hosting plugin for apps on Backstage's legacy frontend system. */
 export const modelHostingPlugin = createPlugin({
@@ -22,6 +22,7 @@ export const modelHostingPlugin = createPlugin({
     }),
   ],
   routes: { root: rootRouteRef },
+  externalRoutes: { deployModel: deployModelRouteRef },
 });
 
 /** The fleet page: every model server on every cluster, and their GPUs. */

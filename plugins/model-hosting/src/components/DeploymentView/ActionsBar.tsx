@@ -4,16 +4,28 @@ import { ResourcePermission } from '@backstage/plugin-permission-common';
 import { useApi } from '@backstage/core-plugin-api';
 import {
   DeploymentSummary,
+  ModelDeployment,
   modelDeploymentDeletePermission,
   modelDeploymentRestartPermission,
   modelDeploymentScalePermission,
   modelDeploymentSwitchPermission,
+  modelDeploymentUpdatePermission,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { useState } from 'react';
 import { modelHostingApiRef } from '../../api';
+import { AutoscaleDialog } from './AutoscaleDialog';
 import { ConfirmDialog, ScaleDialog, SwitchDialog } from './dialogs';
+import { EditDialog } from './EditDialog';
+import { HealthCheckDialog } from './HealthCheckDialog';
 
-type Action = 'scale' | 'switch' | 'restart' | 'delete';
+type Action =
+  | 'edit'
+  | 'scale'
+  | 'autoscale'
+  | 'switch'
+  | 'health'
+  | 'restart'
+  | 'delete';
 
 /** A button that is disabled, with the reason in a tooltip, when the permission framework says no. */
 function PermittedButton({
@@ -58,12 +70,18 @@ function PermittedButton({
   );
 }
 
+/**
+ * The actions on one deployment, each behind its permission. Edit and Autoscaling show what
+ * would change (a dry run) before they apply; Check health now shows the check's result.
+ */
 export function ActionsBar({
   summary,
+  resource,
   onChanged,
   onDeleted,
 }: {
   summary: DeploymentSummary;
+  resource: ModelDeployment;
   onChanged: () => void;
   onDeleted?: () => void;
 }) {
@@ -80,7 +98,20 @@ export function ActionsBar({
     onChanged();
   };
   return (
-    <Box display="flex" style={{ gap: 8 }} role="toolbar" aria-label="Actions">
+    <Box
+      display="flex"
+      flexWrap="wrap"
+      style={{ gap: 8 }}
+      role="toolbar"
+      aria-label="Actions"
+    >
+      <PermittedButton
+        permission={modelDeploymentUpdatePermission}
+        resourceRef={summary.entityRef}
+        label="Edit"
+        what="edit"
+        onClick={() => setOpen('edit')}
+      />
       <PermittedButton
         permission={modelDeploymentScalePermission}
         resourceRef={summary.entityRef}
@@ -89,11 +120,25 @@ export function ActionsBar({
         onClick={() => setOpen('scale')}
       />
       <PermittedButton
+        permission={modelDeploymentScalePermission}
+        resourceRef={summary.entityRef}
+        label="Autoscaling"
+        what="change the autoscaling of"
+        onClick={() => setOpen('autoscale')}
+      />
+      <PermittedButton
         permission={modelDeploymentSwitchPermission}
         resourceRef={summary.entityRef}
         label="Switch model"
         what="switch the model of"
         onClick={() => setOpen('switch')}
+      />
+      <PermittedButton
+        permission={modelDeploymentUpdatePermission}
+        resourceRef={summary.entityRef}
+        label="Check health now"
+        what="check the health of"
+        onClick={() => setOpen('health')}
       />
       <PermittedButton
         permission={modelDeploymentRestartPermission}
@@ -110,6 +155,35 @@ export function ActionsBar({
         color="secondary"
         onClick={() => setOpen('delete')}
       />
+      {open === 'edit' && (
+        <EditDialog
+          open
+          resource={resource}
+          onClose={close}
+          onEdit={(fields, dryRun) => api.edit(ref, fields, { dryRun })}
+          onApplied={onChanged}
+        />
+      )}
+      {open === 'autoscale' && (
+        <AutoscaleDialog
+          open
+          resource={resource}
+          onClose={close}
+          onAutoscale={(settings, dryRun) =>
+            api.autoscale(ref, settings, { dryRun })
+          }
+          onApplied={onChanged}
+        />
+      )}
+      {open === 'health' && (
+        <HealthCheckDialog
+          open
+          name={summary.name}
+          onClose={close}
+          check={() => api.checkHealth(ref)}
+          onChecked={onChanged}
+        />
+      )}
       {open === 'scale' && (
         <ScaleDialog
           open

@@ -9,6 +9,8 @@ import { EventsTable, PodsTable } from './PodsAndEvents';
 import { HealthHistory } from './HealthHistory';
 import { UsageCharts } from '../UsageCharts';
 import { StatusCard } from './StatusCard';
+import { ModelsCard } from './ModelsCard';
+import { useState } from 'react';
 
 /**
  * Live state of one ModelDeployment and its actions; shared by the plugin's own page and the
@@ -29,6 +31,12 @@ export function DeploymentView({
     [api, deploymentRef.cluster, deploymentRef.namespace, deploymentRef.name],
     2000,
   );
+  // Bumped after an action, so the cards with their own polling read again at once.
+  const [changes, setChanges] = useState(0);
+  const changed = () => {
+    refresh();
+    setChanges(c => c + 1);
+  };
   if (loading && !value) return <Progress />;
   if (error && !value) return <ResponseErrorPanel error={error} />;
   if (!value) return null;
@@ -42,20 +50,29 @@ export function DeploymentView({
           />
         </Grid>
       )}
-      <Grid item xs={12} md={6}>
-        <StatusCard
-          detail={value}
-          action={
-            <ActionsBar
-              summary={value.summary}
-              onChanged={refresh}
-              onDeleted={onDeleted}
-            />
-          }
+      <Grid item xs={12}>
+        <ActionsBar
+          summary={value.summary}
+          resource={value.resource}
+          onChanged={changed}
+          onDeleted={onDeleted}
         />
+      </Grid>
+      <Grid item xs={12} md={6}>
+        <StatusCard detail={value} />
         {catalogLink && <Link to={catalogLink}>Open in the catalog</Link>}
       </Grid>
       <Grid item xs={12} md={6}>
+        <HealthHistory deploymentRef={deploymentRef} refreshKey={changes} />
+      </Grid>
+      <Grid item xs={12}>
+        <ModelsCard
+          deploymentRef={deploymentRef}
+          resource={value.resource}
+          refreshKey={changes}
+        />
+      </Grid>
+      <Grid item xs={12}>
         <EventsTable events={value.events} />
       </Grid>
       <Grid item xs={12}>
@@ -63,9 +80,6 @@ export function DeploymentView({
       </Grid>
       <Grid item xs={12}>
         <PodsTable pods={value.pods} />
-      </Grid>
-      <Grid item xs={12}>
-        <HealthHistory deploymentRef={deploymentRef} />
       </Grid>
     </Grid>
   );

@@ -4,6 +4,7 @@ import {
   PodInfo,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
+  makeStyles,
   Table,
   TableBody,
   TableCell,
@@ -11,6 +12,16 @@ import {
   TableRow,
   Typography,
 } from '@material-ui/core';
+
+// Backstage's theme lets table cells break anywhere (word-break: break-word), so a long message
+// squeezed the other columns down to a letter or two a line. Headers and short columns keep to
+// one line; only the message (and a long object name) wraps, between words where it can.
+const useStyles = makeStyles({
+  table: { tableLayout: 'auto' },
+  nowrap: { whiteSpace: 'nowrap', wordBreak: 'normal', width: '1%' },
+  object: { wordBreak: 'normal', overflowWrap: 'anywhere', minWidth: 160 },
+  message: { wordBreak: 'normal', overflowWrap: 'anywhere', minWidth: 240 },
+});
 
 export const PodsTable = ({ pods }: { pods: PodInfo[] }) => (
   <InfoCard title={`Pods (${pods.length})`}>
@@ -60,37 +71,43 @@ export const PodsTable = ({ pods }: { pods: PodInfo[] }) => (
   </InfoCard>
 );
 
-export const EventsTable = ({ events }: { events: EventInfo[] }) => (
-  <InfoCard title="Recent events">
-    {events.length === 0 ? (
-      <Typography>No events.</Typography>
-    ) : (
-      <Table size="small" aria-label="Events">
-        <TableHead>
-          <TableRow>
-            <TableCell>When</TableCell>
-            <TableCell>Type</TableCell>
-            <TableCell>Reason</TableCell>
-            <TableCell>Object</TableCell>
-            <TableCell>Message</TableCell>
-          </TableRow>
-        </TableHead>
-        <TableBody>
-          {events.slice(0, 20).map((e, i) => (
-            <TableRow key={`${e.lastTimestamp}-${e.reason}-${i}`}>
-              <TableCell>
-                {e.lastTimestamp
-                  ? new Date(e.lastTimestamp).toLocaleTimeString()
-                  : '—'}
-              </TableCell>
-              <TableCell>{e.type}</TableCell>
-              <TableCell>{e.reason}</TableCell>
-              <TableCell>{e.object}</TableCell>
-              <TableCell>{e.message}</TableCell>
+export const EventsTable = ({ events }: { events: EventInfo[] }) => {
+  const classes = useStyles();
+  return (
+    <InfoCard title="Recent events">
+      {events.length === 0 ? (
+        <Typography>No events.</Typography>
+      ) : (
+        <Table size="small" aria-label="Events" className={classes.table}>
+          <TableHead>
+            <TableRow>
+              <TableCell className={classes.nowrap}>When</TableCell>
+              <TableCell className={classes.nowrap}>Type</TableCell>
+              <TableCell className={classes.nowrap}>Reason</TableCell>
+              <TableCell className={classes.nowrap}>Object</TableCell>
+              <TableCell className={classes.nowrap}>Message</TableCell>
             </TableRow>
-          ))}
-        </TableBody>
-      </Table>
-    )}
-  </InfoCard>
-);
+          </TableHead>
+          <TableBody>
+            {events.slice(0, 20).map((e, i) => (
+              <TableRow key={`${e.lastTimestamp}-${e.reason}-${i}`}>
+                <TableCell className={classes.nowrap}>
+                  {e.lastTimestamp
+                    ? new Date(e.lastTimestamp).toLocaleTimeString()
+                    : '—'}
+                </TableCell>
+                <TableCell className={classes.nowrap}>{e.type}</TableCell>
+                <TableCell className={classes.nowrap}>
+                  {e.reason}
+                  {(e.count ?? 0) > 1 ? ` ×${e.count}` : ''}
+                </TableCell>
+                <TableCell className={classes.object}>{e.object}</TableCell>
+                <TableCell className={classes.message}>{e.message}</TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      )}
+    </InfoCard>
+  );
+};

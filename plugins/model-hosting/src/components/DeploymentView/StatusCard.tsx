@@ -68,7 +68,9 @@ export function StatusCard({
     endpoint: status.endpoint ?? '—',
     autoscaler: autoscalerText(hpa, resource.spec.autoscaling),
     'last switch': last
-      ? `${last.from} → ${last.to} in ${last.seconds} s (${last.strategy})`
+      ? `${last.from} → ${last.to} in ${last.seconds} s (${last.strategy})${
+          last.trigger === 'request' ? ', asked for by a request' : ''
+        }`
       : '—',
   };
   return (
@@ -79,6 +81,12 @@ export function StatusCard({
             Switching from {sw.from} to {sw.to} ({sw.strategy})
             {sw.step ? `: ${switchStep[sw.step]}` : ''}…
           </Typography>
+          {sw.trigger === 'request' && (
+            <Typography variant="caption" color="textSecondary">
+              Asked for by a request through the gateway; requests for {sw.to}{' '}
+              wait until it is ready.
+            </Typography>
+          )}
           <LinearProgress aria-label="Switch in progress" />
         </Box>
       )}

@@ -19,7 +19,7 @@ import {
   validateModelDeploymentSpec,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { ReactNode, useState } from 'react';
-import { ResponseError } from '@backstage/errors';
+import { errorMessage } from './errorMessage';
 
 /** A dialog that runs an action, shows its progress and the backend's error, and closes on success. */
 function ActionDialog(props: {
@@ -46,10 +46,7 @@ function ActionDialog(props: {
       await props.run();
       props.onClose();
     } catch (e) {
-      // The backend's own words ("Autoscaling manages …"), without the HTTP wrapping.
-      setError(
-        (e as ResponseError).body?.error?.message ?? (e as Error).message,
-      );
+      setError(errorMessage(e));
     } finally {
       setBusy(false);
     }

@@ -4,6 +4,7 @@ import {
   EmptyState,
   Header,
   Link,
+  LinkButton,
   Page,
   Progress,
   ResponseErrorPanel,
@@ -14,15 +15,40 @@ import { useApi, useRouteRef } from '@backstage/core-plugin-api';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { deploymentEntityName } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { Box, Tab, Tabs } from '@material-ui/core';
+import AddIcon from '@material-ui/icons/Add';
 import { useState } from 'react';
 import { Route, Routes, useNavigate, useParams } from 'react-router-dom';
 import { modelHostingApiRef } from '../../api';
-import { rootRouteRef } from '../../routes';
+import { deployModelRouteRef, rootRouteRef } from '../../routes';
 import { usePolling } from '../../hooks/usePolling';
 import { DeploymentView } from '../DeploymentView';
 import { GpuCapacity } from '../GpuCapacity';
 import { UsageCharts } from '../UsageCharts';
 import { FleetTable } from './FleetTable';
+
+/** The scaffolder's template list, filtered to the model-hosting templates (their tag). */
+export const templatesLink = (createPath: string) =>
+  `${createPath}?${new URLSearchParams({
+    'filters[kind]': 'template',
+    'filters[user]': 'all',
+    'filters[tags]': 'model-hosting',
+  })}`;
+
+/** "Deploy a model": to the templates, when the app has a scaffolder to link to. */
+function DeployButton() {
+  const createRoute = useRouteRef(deployModelRouteRef);
+  if (!createRoute) return null;
+  return (
+    <LinkButton
+      to={templatesLink(createRoute())}
+      variant="contained"
+      color="primary"
+      startIcon={<AddIcon />}
+    >
+      Deploy a model
+    </LinkButton>
+  );
+}
 
 function FleetOverview() {
   const api = useApi(modelHostingApiRef);
@@ -38,6 +64,7 @@ function FleetOverview() {
       />
       <Content>
         <ContentHeader title="Fleet">
+          <DeployButton />
           <SupportButton>
             Every ModelDeployment on every configured cluster, with its engine,
             model, phase and GPUs, and the GPUs of each cluster.
@@ -100,6 +127,7 @@ function FleetOverview() {
                     missing="data"
                     title="No model servers yet"
                     description="Create one with a software template, or apply a ModelDeployment (see k8s/examples)."
+                    action={<DeployButton />}
                   />
                 )}
               {value && value.items.length > 0 && (

@@ -111,9 +111,16 @@ const columns: TableColumn<DeploymentSummary>[] = [
 type Filters = {
   cluster: string;
   engine: string;
+  model: string;
   phase: string;
   owner: string;
 };
+
+/** The models a row stands for: the one running and the one asked for, when they differ. */
+const modelsOf = (d: DeploymentSummary) =>
+  d.activeModel && d.activeModel !== d.model
+    ? [d.activeModel, d.model]
+    : [d.model];
 const ALL = '';
 
 function FilterSelect({
@@ -121,15 +128,17 @@ function FilterSelect({
   value,
   options,
   onChange,
+  minWidth = 160,
 }: {
   label: string;
   value: string;
   options: string[];
   onChange: (v: string) => void;
+  minWidth?: number;
 }) {
   const id = `model-hosting-filter-${label.toLowerCase()}`;
   return (
-    <FormControl variant="outlined" size="small" style={{ minWidth: 160 }}>
+    <FormControl variant="outlined" size="small" style={{ minWidth }}>
       <InputLabel id={id}>{label}</InputLabel>
       <Select
         labelId={id}
@@ -153,6 +162,7 @@ export const FleetTable = ({ items }: { items: DeploymentSummary[] }) => {
   const [filters, setFilters] = useState<Filters>({
     cluster: ALL,
     engine: ALL,
+    model: ALL,
     phase: ALL,
     owner: ALL,
   });
@@ -162,6 +172,7 @@ export const FleetTable = ({ items }: { items: DeploymentSummary[] }) => {
     return {
       cluster: values(d => d.cluster),
       engine: values(d => d.engine),
+      model: [...new Set(items.flatMap(modelsOf))].sort(),
       phase: values(d => d.phase ?? 'Not reconciled'),
       owner: values(d => d.owner),
     };
@@ -170,6 +181,7 @@ export const FleetTable = ({ items }: { items: DeploymentSummary[] }) => {
     d =>
       (!filters.cluster || d.cluster === filters.cluster) &&
       (!filters.engine || d.engine === filters.engine) &&
+      (!filters.model || modelsOf(d).includes(filters.model)) &&
       (!filters.phase || (d.phase ?? 'Not reconciled') === filters.phase) &&
       (!filters.owner || d.owner === filters.owner),
   );
@@ -179,6 +191,7 @@ export const FleetTable = ({ items }: { items: DeploymentSummary[] }) => {
     <>
       <Box
         display="flex"
+        flexWrap="wrap"
         style={{ gap: 16 }}
         mb={2}
         role="group"
@@ -195,6 +208,13 @@ export const FleetTable = ({ items }: { items: DeploymentSummary[] }) => {
           value={filters.engine}
           options={options.engine}
           onChange={set('engine')}
+        />
+        <FilterSelect
+          label="Model"
+          value={filters.model}
+          options={options.model}
+          onChange={set('model')}
+          minWidth={240}
         />
         <FilterSelect
           label="Phase"
