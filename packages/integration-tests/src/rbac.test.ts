@@ -64,6 +64,7 @@ const CLUSTER_READS: Array<[string, string]> = [
   'services',
   'configmaps',
   HPA,
+  'persistentvolumeclaims',
   'nodes',
   'namespaces',
   'events',
@@ -90,6 +91,8 @@ const NAMESPACED_WRITES: Array<[string, string]> = [
   ['create', HPA],
   ['patch', HPA],
   ['delete', HPA], // autoscaling switched off
+  ['create', 'persistentvolumeclaims'], // the model cache's claim (spec.storage)
+  ['patch', 'persistentvolumeclaims'],
   ['create', 'events'],
   ['get', 'services#proxy'], // health checks
   ['create', 'services#proxy'], // gateway, inference health checks, Ollama pulls
@@ -118,7 +121,7 @@ const NEVER: Array<[string, string]> = [
   ['create', 'roles.rbac.authorization.k8s.io'],
   ['create', 'serviceaccounts'],
   ['create', 'serviceaccounts#token'],
-  ['create', 'persistentvolumeclaims'],
+  ['delete', 'persistentvolumeclaims'], // claims go by garbage collection, or stay (retain)
   ['delete', 'events'],
   ['create', 'services#proxy'], // (checked in closed namespaces only; see below)
 ];

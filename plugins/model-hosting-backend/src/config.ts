@@ -90,6 +90,12 @@ export interface ModelHostingConfig {
   };
   tenancy: TenancyConfig;
   guardrails: GuardrailsConfig;
+  storage: {
+    /** The model loader's image (the init container that fills the model cache). */
+    loaderImage: string;
+    /** A Hugging Face mirror for hf:// sources; the Hub itself when unset. */
+    hfEndpoint?: string;
+  };
 }
 
 /** GPU labels and taints the plugin itself sets or that GPU operators put on nodes. */
@@ -290,6 +296,12 @@ export function readModelHostingConfig(
         namespace: p.getString('namespace'),
         name: p.getString('name'),
       })),
+    },
+    storage: {
+      loaderImage:
+        c?.getOptionalString('storage.loaderImage') ??
+        'ghcr.io/modelhosting/model-loader:0.1.0',
+      hfEndpoint: c?.getOptionalString('storage.hfEndpoint'),
     },
     tenancy: {
       namespaces: (tenancy?.getOptionalConfigArray('namespaces') ?? []).map(

@@ -124,6 +124,7 @@ export const modelHostingPlugin = createBackendPlugin({
           clusters.all(),
           engines,
           tenancy,
+          config.storage,
           config.reconciler,
           logger,
           metrics.counter(METRICS.reconcilePasses, 'Reconcile passes'),

@@ -28,6 +28,8 @@ export interface DeploymentSummary {
   createdAt?: string;
   /** The in-cluster URL of the model server. */
   endpoint: string;
+  /** Size of the running model's files in the model cache, when the loader reported it. */
+  cacheBytes?: number;
 }
 
 /** Whether the backend can read a cluster, and why not. */

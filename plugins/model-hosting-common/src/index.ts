@@ -8,3 +8,4 @@ export * from './api';
 export * from './permissions';
 export * from './entityRef';
 export * from './validation';
+export * from './modelCache';

@@ -95,6 +95,15 @@ export interface EngineAdapter {
    * request and are read after each healthy check; `gateway` when the gateway counts what passes.
    */
   metering: 'engine' | 'gateway';
+  /** Where the server reads its model cache (the model-cache volume is mounted there). Default /models. */
+  cacheMountPath?: string;
+  /** A memory-backed /dev/shm of this much per GPU when a replica has several (tensor parallelism). */
+  shmPerGpu?: string;
+  /**
+   * Whether one server process serves several models at once (Ollama): every model of the pool
+   * and healthCheck.expectedModels is routable without a switch. Default false: one model at a time.
+   */
+  multiModel?: boolean;
   /**
    * Whether spec.engineArgs mean anything to this engine (they are its options, appended to its
    * command); an engine configured only through env says false and refuses them. Default true.

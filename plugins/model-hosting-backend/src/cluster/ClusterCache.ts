@@ -5,6 +5,7 @@ import {
   V1ConfigMap,
   V1Deployment,
   V1Namespace,
+  V1PersistentVolumeClaim,
   V1Node,
   V1Pod,
   V1ReplicaSet,
@@ -44,6 +45,7 @@ export class ClusterCache {
   readonly services: ResourceCache<V1Service>;
   readonly configMaps: ResourceCache<V1ConfigMap>;
   readonly hpas: ResourceCache<V2HorizontalPodAutoscaler>;
+  readonly claims: ResourceCache<V1PersistentVolumeClaim>;
   readonly nodes: ResourceCache<V1Node>;
   readonly namespaces: ResourceCache<V1Namespace>;
   readonly modelEvents: ResourceCache<CoreV1Event>;
@@ -114,6 +116,13 @@ export class ClusterCache {
       o => slimOwned<V2HorizontalPodAutoscaler>(o),
       { labelSelector: managed },
     );
+    this.claims = cache(
+      'v1',
+      'PersistentVolumeClaim',
+      '/api/v1/persistentvolumeclaims',
+      o => slimOwned<V1PersistentVolumeClaim>(o),
+      { labelSelector: managed },
+    );
     this.nodes = cache('v1', 'Node', '/api/v1/nodes', slimNode);
     this.namespaces = cache(
       'v1',
@@ -165,6 +174,7 @@ export class ClusterCache {
       this.services,
       this.configMaps,
       this.hpas,
+      this.claims,
       this.nodes,
       this.namespaces,
       this.modelEvents,

@@ -3,6 +3,7 @@ import {
   V1ConfigMap,
   V1Deployment,
   V1Namespace,
+  V1PersistentVolumeClaim,
   V1Node,
   V1Pod,
   V1ReplicaSet,
@@ -80,12 +81,25 @@ export function slimPod(o: V1Pod): V1Pod | undefined {
         imageID: s.imageID,
         state: s.state,
       })),
+      // The model loader's report (or error) is its termination message.
+      initContainerStatuses: o.status?.initContainerStatuses?.map(s => ({
+        name: s.name,
+        ready: s.ready,
+        restartCount: s.restartCount,
+        image: s.image,
+        imageID: s.imageID,
+        state: s.state,
+      })),
     },
   };
 }
 
 export const slimOwned = <
-  T extends V1Service | V1ConfigMap | V2HorizontalPodAutoscaler,
+  T extends
+    | V1Service
+    | V1ConfigMap
+    | V2HorizontalPodAutoscaler
+    | V1PersistentVolumeClaim,
 >(
   o: T,
 ): T => ({ ...o, metadata: meta(o.metadata) } as T);

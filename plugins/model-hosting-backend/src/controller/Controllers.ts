@@ -5,6 +5,7 @@ import { Counter } from '../metrics';
 import { Tenancy } from '../tenancy/Tenancy';
 import { LeaderElector } from './LeaderElector';
 import { Reconciler } from './Reconciler';
+import { StorageOptions } from './storage';
 
 export interface ControllerOptions {
   /** Run reconcilers in this process (they still take turns through the Lease). */
@@ -30,13 +31,21 @@ export class Controllers {
     clusters: Cluster[],
     engines: EngineRegistry,
     tenancy: Tenancy,
+    storage: StorageOptions,
     options: ControllerOptions,
     logger: LoggerService,
     passes?: Counter,
   ) {
     for (const cluster of clusters) {
       const log = logger.child({ cluster: cluster.name });
-      const reconciler = new Reconciler(cluster, engines, tenancy, log, passes);
+      const reconciler = new Reconciler(
+        cluster,
+        engines,
+        tenancy,
+        storage,
+        log,
+        passes,
+      );
       const elector = options.enabled
         ? new LeaderElector(
             cluster.gateway,

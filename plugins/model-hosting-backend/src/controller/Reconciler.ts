@@ -19,6 +19,7 @@ import { Tenancy } from '../tenancy/Tenancy';
 import { controlledBy, NameConflictError } from '../tenancy/ownership';
 import { firstDrift } from './drift';
 import { computeStatus } from './status';
+import { StorageOptions } from './storage';
 import { WorkQueue } from './WorkQueue';
 
 const APPLIED_HASH = 'modelhosting.io/applied-hash';
@@ -59,6 +60,7 @@ export class Reconciler {
     private readonly cluster: Cluster,
     private readonly engines: EngineRegistry,
     private readonly tenancy: Tenancy,
+    private readonly storage: StorageOptions,
     private readonly logger: LoggerService,
     private readonly passes: Counter = { add: () => {} },
     private readonly now: () => Date = () => new Date(),
@@ -94,6 +96,7 @@ export class Reconciler {
       if (instance) this.queue.add(keyOf(o.metadata?.namespace, instance));
     };
     for (const c of [
+      cache.claims,
       cache.deployments,
       cache.pods,
       cache.services,
@@ -261,9 +264,16 @@ export class Reconciler {
       return;
     }
     const engine = this.engines.get(md.spec.engine);
-    const desired = plan(md, engine, { replicas: decision.action.replicas });
-    const { configMaps, services, deployments, hpas } = this.cache;
+    const desired = plan(
+      md,
+      engine,
+      { replicas: decision.action.replicas },
+      this.storage,
+    );
+    const { configMaps, services, deployments, hpas, claims } = this.cache;
     await this.applyIfChanged(md, desired.configMap, configMaps);
+    // The cache's claim before the pods that mount it.
+    if (desired.claim) await this.applyIfChanged(md, desired.claim, claims);
     await this.applyIfChanged(md, desired.service, services);
     await this.applyIfChanged(md, desired.deployment, deployments);
     const hpa = hpas.get(namespace, name);

@@ -3,6 +3,7 @@ import {
   V1ConfigMap,
   V1Deployment,
   V1OwnerReference,
+  V1PersistentVolumeClaim,
   V1Probe,
   V1Service,
   V2HorizontalPodAutoscaler,
@@ -20,6 +21,7 @@ import {
   EngineAdapter,
 } from '@modelhosting/backstage-plugin-model-hosting-node';
 import { nodeAffinity as affinityOf, placement } from '../capacity/placement';
+import { DEFAULT_LOADER_IMAGE, StorageOptions, storagePlan } from './storage';
 
 /** What the controller decided to run right now: the spec's model with this many replicas. */
 export interface RolloutTarget {
@@ -33,6 +35,8 @@ export interface Plan {
   service: V1Service;
   /** Present when autoscaling on cpu or memory is enabled; otherwise any HPA is removed. */
   hpa?: V2HorizontalPodAutoscaler;
+  /** The claim of the model cache, when the deployment asks for a new one. */
+  claim?: V1PersistentVolumeClaim;
 }
 
 export function selectorLabels(md: ModelDeployment): Record<string, string> {
@@ -168,6 +172,7 @@ export function plan(
   md: ModelDeployment,
   engine: EngineAdapter,
   target: RolloutTarget,
+  storageOptions: StorageOptions = { loaderImage: DEFAULT_LOADER_IMAGE },
 ): Plan {
   const name = md.metadata.name;
   const namespace = md.metadata.namespace;
@@ -187,6 +192,7 @@ export function plan(
   const { nodeSelector, tolerations } = where;
   const nodeAffinity = affinityOf(where);
   const restartedAt = md.metadata.annotations?.[ANNOTATIONS.restartedAt];
+  const storage = storagePlan(running, engine, storageOptions, metadata);
 
   const configMap: V1ConfigMap = {
     apiVersion: 'v1',
@@ -236,13 +242,18 @@ export function plan(
               ? { runAsNonRoot: true, runAsUser: container.runAsUser }
               : {}),
           },
+          initContainers: storage.initContainers.length
+            ? storage.initContainers
+            : undefined,
+          volumes: storage.volumes.length ? storage.volumes : undefined,
           containers: [
             {
               name: 'server',
               image: container.image,
               command: container.command,
               args: container.args,
-              env: container.env,
+              env: [...container.env, ...storage.env],
+              volumeMounts: storage.mounts.length ? storage.mounts : undefined,
               ports: [{ name: 'http', containerPort: container.port }],
               resources: resources(md),
               startupProbe: withTimings(
@@ -279,5 +290,11 @@ export function plan(
     },
   };
 
-  return { configMap, deployment, service, hpa: hpa(md, metadata) };
+  return {
+    configMap,
+    deployment,
+    service,
+    hpa: hpa(md, metadata),
+    claim: storage.claim,
+  };
 }

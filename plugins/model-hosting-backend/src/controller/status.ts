@@ -6,6 +6,7 @@ import {
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { unschedulableReason } from '../cluster/pods';
 import { selectorString } from './plan';
+import { modelCacheOf } from './loaderReport';
 import { RolloutDecision, settledModel } from './rollout';
 
 type Condition = NonNullable<ModelDeploymentStatus['conditions']>[number];
@@ -133,7 +134,14 @@ export function computeStatus(
     endpoint: `http://${md.metadata.name}.${md.metadata.namespace}.svc.cluster.local:${engine.port}`,
     conditions,
   };
-  if (decision.completed) status.lastSwitch = decision.completed;
+  const cache = modelCacheOf(observed.pods);
+  if (cache) status.modelCache = cache;
+  if (decision.completed) {
+    status.lastSwitch = {
+      ...decision.completed,
+      ...(cache ? { cacheHit: cache.hit, loadSeconds: cache.loadSeconds } : {}),
+    };
+  }
   if (decision.switch) status.switch = decision.switch;
   else delete status.switch;
   if (!status.activeModel) delete status.activeModel;

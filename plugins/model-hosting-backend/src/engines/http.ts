@@ -1,4 +1,8 @@
 import {
+  isLoaderSource,
+  modelCacheDir,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
+import {
   configEnv,
   EngineAdapter,
   getOk,
@@ -7,6 +11,12 @@ import {
 } from '@modelhosting/backstage-plugin-model-hosting-node';
 
 const PORT = 8080;
+
+/** The model's files: in the cache when the loader fetched them, else the source itself. */
+const localUri = (model: { source?: string; version?: string }) =>
+  isLoaderSource(model.source)
+    ? `/mnt/models/${modelCacheDir(model.source!, model.version)}`
+    : model.source ?? '';
 const healthPath = (path?: string) => path ?? '/v2/health/ready';
 
 /** A plain HTTP predictor; by default MLServer, which serves scikit-learn, XGBoost and MLflow models. */
@@ -17,12 +27,14 @@ export const httpEngine: EngineAdapter = {
   defaultImage: 'seldonio/mlserver:1.6.1',
   port: PORT,
   metering: 'gateway',
+  // Where KServe and MLServer look for model files.
+  cacheMountPath: '/mnt/models',
   config: (_md, model) => ({
     MODEL_NAME: model.name,
     MODEL_VERSION: model.version ?? '',
-    MODEL_URI: model.source ?? '',
+    MODEL_URI: localUri(model),
     MLSERVER_MODEL_NAME: model.name,
-    MLSERVER_MODEL_URI: model.source ?? '',
+    MLSERVER_MODEL_URI: localUri(model),
     MLSERVER_HTTP_PORT: String(PORT),
   }),
   container: (md, model) => {

@@ -99,8 +99,11 @@ export const ollamaEngine: EngineAdapter = {
   acceptsArgs: false,
   // One server holds every pulled model and loads the one a request names.
   multiModel: true,
+  // Ollama's own models directory: on a claim, pulled models survive restarts.
+  cacheMountPath: '/root/.ollama/models',
   config: (md, model) => ({
     OLLAMA_HOST: `0.0.0.0:${PORT}`,
+    OLLAMA_MODELS: '/root/.ollama/models',
     MODEL_NAME: model.name,
     EXPECTED_MODELS: expectedModels(md, model.name).join(','),
   }),

@@ -16,9 +16,12 @@ export const openaiEngine: EngineAdapter = {
   defaultImage: 'ghcr.io/ggml-org/llama.cpp:server',
   port: PORT,
   metering: 'gateway',
+  // llama.cpp's server downloads --hf-repo models into LLAMA_CACHE.
+  cacheMountPath: '/models',
   config: (_md, model) => ({
     MODEL_NAME: model.name,
     MODEL_SOURCE: model.source ?? '',
+    LLAMA_CACHE: '/models',
   }),
   container: (md, model) => ({
     image: md.spec.image ?? openaiEngine.defaultImage,

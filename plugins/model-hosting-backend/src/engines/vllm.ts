@@ -6,6 +6,7 @@ import {
   runProbe,
   sumSamples,
 } from '@modelhosting/backstage-plugin-model-hosting-node';
+import { isLoaderSource } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { probeOpenAiCompatible } from './openaiProbe';
 
 const PORT = 8000;
@@ -43,9 +44,14 @@ export const vllmEngine: EngineAdapter = {
   defaultImage: 'vllm/vllm-openai:v0.8.5',
   port: PORT,
   metering: 'engine',
+  cacheMountPath: '/models',
+  // NCCL between tensor-parallel workers needs shared memory beyond the container default.
+  shmPerGpu: '8Gi',
   config: (md, model) => ({
     MODEL_NAME: model.name,
     MODEL_SOURCE: model.source ?? '',
+    // What vLLM downloads itself goes to the cache volume too.
+    HF_HOME: '/models/hf',
     // Shard over every GPU of the replica.
     TENSOR_PARALLEL_SIZE: String(
       Math.max(1, md.spec.resources?.gpu?.count ?? 1),
@@ -56,15 +62,18 @@ export const vllmEngine: EngineAdapter = {
     port: PORT,
     args: [
       '--model',
-      '$(MODEL_NAME)',
+      // Files the model loader fetched, or a Hub name vLLM downloads into HF_HOME.
+      isLoaderSource(model.source) ? '$(MODEL_PATH)' : '$(MODEL_NAME)',
       '--served-model-name',
       '$(MODEL_NAME)',
       '--port',
       String(PORT),
       '--tensor-parallel-size',
       '$(TENSOR_PARALLEL_SIZE)',
-      // model.version is a Hugging Face revision (a branch, tag or commit).
-      ...(model.version ? ['--revision', model.version] : []),
+      // model.version is a Hugging Face revision (a branch, tag or commit) when vLLM downloads.
+      ...(model.version && !isLoaderSource(model.source)
+        ? ['--revision', model.version]
+        : []),
       ...(md.spec.engineArgs ?? []),
     ],
     env: configEnv(Object.keys(vllmEngine.config(md, model)), md),

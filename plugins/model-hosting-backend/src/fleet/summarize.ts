@@ -56,6 +56,7 @@ export function summarize(
     health: healthOf(md),
     createdAt: metadata.creationTimestamp,
     endpoint: endpointOf(md, port),
+    cacheBytes: status?.modelCache?.bytes,
   };
 }
 
@@ -65,6 +66,18 @@ export function podInfo(pod: V1Pod, node: V1Node | undefined): PodInfo {
   );
   const waiting = pod.status?.containerStatuses?.find(s => s.state?.waiting)
     ?.state?.waiting;
+  // A model loader that failed says why (its termination message): the server never started.
+  const loader = pod.status?.initContainerStatuses?.find(
+    s => s.name === 'model-loader',
+  )?.state;
+  const loaderFailed =
+    loader?.terminated && loader.terminated.exitCode !== 0
+      ? `model-loader: ${(
+          loader.terminated.message ??
+          loader.terminated.reason ??
+          'failed'
+        ).slice(0, 500)}`
+      : undefined;
   return {
     name: pod.metadata!.name!,
     node: pod.spec?.nodeName,
@@ -79,7 +92,7 @@ export function podInfo(pod: V1Pod, node: V1Node | undefined): PodInfo {
     reason:
       scheduled?.status === 'False'
         ? scheduled.message
-        : waiting?.message ?? waiting?.reason,
+        : loaderFailed ?? waiting?.message ?? waiting?.reason,
     createdAt: pod.metadata?.creationTimestamp as unknown as string | undefined,
   };
 }

@@ -139,6 +139,20 @@ export function podViolations(
     }
   }
 
+  const credentials = spec.storage?.credentials?.secretName;
+  if (
+    credentials !== undefined &&
+    !namespace.secrets.includes(credentials) &&
+    !rules.secretRefs.some(
+      r => r.name === credentials && (!r.namespace || r.namespace === ns),
+    )
+  ) {
+    out.push({
+      rule: 'secretRefs',
+      message: `storage.credentials names Secret ${credentials}, which the admins have not allowed in namespace ${ns}`,
+    });
+  }
+
   for (const t of spec.tolerations ?? []) {
     if (!t.key) {
       out.push({

@@ -3,11 +3,20 @@ import { KubernetesObject } from '@kubernetes/client-node';
 import { ModelDeployment } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { configMapName } from '@modelhosting/backstage-plugin-model-hosting-node';
 
+/** The annotation a retained child (a model-cache claim) carries instead of an owner reference. */
+export const CONTROLLER_UID = 'modelhosting.io/controller-uid';
+
 /** Whether the object's controller is this very ModelDeployment (its UID, not only its name). */
 export function controlledBy(
   obj: KubernetesObject,
   md: ModelDeployment,
 ): boolean {
+  // A retained claim outlives its deployment, so it has the UID in an annotation instead.
+  if (
+    md.metadata.uid &&
+    obj.metadata?.annotations?.[CONTROLLER_UID] === md.metadata.uid
+  )
+    return true;
   return (obj.metadata?.ownerReferences ?? []).some(
     r =>
       r.controller === true && r.kind === md.kind && r.uid === md.metadata.uid,
@@ -44,5 +53,16 @@ export function childrenOf(md: ModelDeployment) {
     { apiVersion: 'v1', kind: 'Service', name },
     { apiVersion: 'v1', kind: 'ConfigMap', name: configMapName(md) },
     { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name },
+    // The model cache's claim, when the reconciler makes one.
+    ...(md.spec.storage?.cache?.type === 'pvc' &&
+    !md.spec.storage.cache.claimName
+      ? [
+          {
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            name: `${name}-models`,
+          },
+        ]
+      : []),
   ];
 }

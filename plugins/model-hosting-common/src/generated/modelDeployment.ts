@@ -49,6 +49,11 @@ export const modelDeploymentOpenApiSchema = {
           message: 'resources.gpu.product is set but resources.gpu.count is 0',
         },
         {
+          rule: '!has(self.storage) || !has(self.storage.preload) || self.storage.preload.all(p, p == self.model.name || (has(self.models) && self.models.exists(m, m.name == p)))',
+          message:
+            'storage.preload names a model that is not in the pool (model or models)',
+        },
+        {
           rule: '!has(self.autoscaling) || !self.autoscaling.enabled || (self.replicas >= self.autoscaling.minReplicas && self.replicas <= self.autoscaling.maxReplicas)',
           message:
             'replicas must lie within autoscaling.minReplicas..autoscaling.maxReplicas while autoscaling is enabled',
@@ -580,6 +585,115 @@ export const modelDeploymentOpenApiSchema = {
             },
           },
         },
+        storage: {
+          type: 'object',
+          description:
+            'Where the deployment keeps model files and how they get there (see the README, Model storage).',
+          'x-kubernetes-validations': [
+            {
+              rule: "!has(self.cache) || self.cache.type != 'pvc' || has(self.cache.size) || has(self.cache.claimName)",
+              message:
+                'storage.cache of type pvc needs size (a new claim) or claimName (an existing claim)',
+            },
+            {
+              rule: "!has(self.cache) || !has(self.cache.claimName) || self.cache.type == 'pvc'",
+              message: 'storage.cache.claimName needs type pvc',
+            },
+            {
+              rule: '!has(self.cache) || !has(self.cache.claimName) || (!has(self.cache.storageClassName) && !has(self.cache.size) && !has(self.cache.accessMode))',
+              message:
+                "storage.cache.claimName names an existing claim: its size, storageClassName and accessMode are the claim's own",
+            },
+          ],
+          properties: {
+            cache: {
+              type: 'object',
+              properties: {
+                type: {
+                  type: 'string',
+                  description:
+                    'pvc keeps models across restarts and switches (a claim the reconciler creates, or claimName); emptyDir lasts as long as the pod.',
+                  enum: ['pvc', 'emptyDir'],
+                  default: 'emptyDir',
+                },
+                size: {
+                  type: 'string',
+                  description:
+                    "Size of a new claim, or the emptyDir's limit, e.g. 100Gi.",
+                  pattern: '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$',
+                },
+                storageClassName: {
+                  type: 'string',
+                  maxLength: 253,
+                  pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+                },
+                accessMode: {
+                  type: 'string',
+                  description:
+                    'ReadWriteMany shares one claim between replicas; ReadWriteOnce holds replicas to one node.',
+                  enum: ['ReadWriteOnce', 'ReadWriteMany'],
+                },
+                claimName: {
+                  type: 'string',
+                  maxLength: 253,
+                  pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+                },
+                retain: {
+                  type: 'boolean',
+                  description:
+                    'Keep a claim the reconciler created when the deployment is deleted.',
+                  default: false,
+                },
+              },
+            },
+            credentials: {
+              type: 'object',
+              description:
+                'A Secret (allowed for the namespace) holding HF_TOKEN and/or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+              required: ['secretName'],
+              properties: {
+                secretName: {
+                  type: 'string',
+                  maxLength: 253,
+                  pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+                },
+              },
+            },
+            s3: {
+              type: 'object',
+              description:
+                'An S3-compatible store for s3:// sources (MinIO and others).',
+              properties: {
+                endpoint: {
+                  type: 'string',
+                  pattern: '^https?://[^/?#]+/?$',
+                },
+                region: {
+                  type: 'string',
+                  maxLength: 64,
+                },
+                pathStyle: {
+                  type: 'boolean',
+                },
+              },
+            },
+            preload: {
+              type: 'array',
+              description:
+                'Models of the pool fetched ahead of time, so the first switch to them is fast.',
+              maxItems: 32,
+              items: {
+                type: 'string',
+              },
+            },
+            shmSize: {
+              type: 'string',
+              description:
+                'Size of /dev/shm (memory), for tensor parallelism; vLLM on several GPUs gets 8Gi per GPU unless set.',
+              pattern: '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti)$',
+            },
+          },
+        },
         nodeSelector: {
           type: 'object',
           additionalProperties: {
@@ -650,6 +764,28 @@ export const modelDeploymentOpenApiSchema = {
         endpoint: {
           type: 'string',
           description: 'In-cluster URL of the Service.',
+        },
+        modelCache: {
+          type: 'object',
+          description:
+            'What the model loader reported when the running pods started.',
+          properties: {
+            hit: {
+              type: 'boolean',
+              description: 'Every model was in the cache already.',
+            },
+            loadSeconds: {
+              type: 'number',
+            },
+            bytes: {
+              type: 'integer',
+              description: "Size of the running model's files.",
+            },
+            reportedAt: {
+              type: 'string',
+              format: 'date-time',
+            },
+          },
         },
         conditions: {
           type: 'array',
@@ -753,6 +889,15 @@ export const modelDeploymentOpenApiSchema = {
             trigger: {
               type: 'string',
               enum: ['request', 'action'],
+            },
+            cacheHit: {
+              type: 'boolean',
+              description:
+                'The new model was in the cache already (no download).',
+            },
+            loadSeconds: {
+              type: 'number',
+              description: 'How long the model loader took for it.',
             },
           },
         },
@@ -989,6 +1134,55 @@ export interface ModelDeploymentSpec {
       };
     };
   }[];
+  /**
+   * Where the deployment keeps model files and how they get there (see the README, Model storage).
+   */
+  storage?: {
+    cache?: {
+      /**
+       * pvc keeps models across restarts and switches (a claim the reconciler creates, or claimName); emptyDir lasts as long as the pod.
+       */
+      type?: 'pvc' | 'emptyDir';
+      /**
+       * Size of a new claim, or the emptyDir's limit, e.g. 100Gi.
+       */
+      size?: string;
+      storageClassName?: string;
+      /**
+       * ReadWriteMany shares one claim between replicas; ReadWriteOnce holds replicas to one node.
+       */
+      accessMode?: 'ReadWriteOnce' | 'ReadWriteMany';
+      claimName?: string;
+      /**
+       * Keep a claim the reconciler created when the deployment is deleted.
+       */
+      retain?: boolean;
+    };
+    /**
+     * A Secret (allowed for the namespace) holding HF_TOKEN and/or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+     */
+    credentials?: {
+      secretName: string;
+    };
+    /**
+     * An S3-compatible store for s3:// sources (MinIO and others).
+     */
+    s3?: {
+      endpoint?: string;
+      region?: string;
+      pathStyle?: boolean;
+    };
+    /**
+     * Models of the pool fetched ahead of time, so the first switch to them is fast.
+     *
+     * @maxItems 32
+     */
+    preload?: string[];
+    /**
+     * Size of /dev/shm (memory), for tensor parallelism; vLLM on several GPUs gets 8Gi per GPU unless set.
+     */
+    shmSize?: string;
+  };
   nodeSelector?: {
     [k: string]: string;
   };
@@ -1031,6 +1225,21 @@ export interface ModelDeploymentStatus {
    * In-cluster URL of the Service.
    */
   endpoint?: string;
+  /**
+   * What the model loader reported when the running pods started.
+   */
+  modelCache?: {
+    /**
+     * Every model was in the cache already.
+     */
+    hit?: boolean;
+    loadSeconds?: number;
+    /**
+     * Size of the running model's files.
+     */
+    bytes?: number;
+    reportedAt?: string;
+  };
   conditions?: {
     /**
      * Ready, Healthy, Scheduled or Progressing.
@@ -1068,6 +1277,14 @@ export interface ModelDeploymentStatus {
     seconds?: number;
     finishedAt?: string;
     trigger?: 'request' | 'action';
+    /**
+     * The new model was in the cache already (no download).
+     */
+    cacheHit?: boolean;
+    /**
+     * How long the model loader took for it.
+     */
+    loadSeconds?: number;
   };
   /**
    * Models of the pool that gateway requests are waiting for, oldest first.
