@@ -98,6 +98,13 @@ export interface Config {
         name: string;
       }>;
     };
+    /** The model cache's loader. */
+    storage?: {
+      /** The model loader's image, run as an init container for hf://, s3:// and pvc:// sources. Default ghcr.io/modelhosting/model-loader:0.1.0. */
+      loaderImage?: string;
+      /** A Hugging Face mirror for hf:// sources; the Hub itself when unset. */
+      hfEndpoint?: string;
+    };
     /** Who may deploy where. Namespaces are opened to owners by their annotation modelhosting.io/owners or here. */
     tenancy?: {
       namespaces?: Array<{
