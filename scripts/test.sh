@@ -35,9 +35,10 @@ bash scripts/engines/ollama.sh env >/dev/null
 
 phase "starting the test cluster"
 export MH_TEST_STATE_DIR=$repo/.local/test-cluster
-MH_CLUSTER=mh-test MH_KUBE_PORT=0 MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh down >/dev/null 2>&1 || true
-trap 'MH_CLUSTER=mh-test MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh down >/dev/null 2>&1 || true' EXIT
-MH_CLUSTER=mh-test MH_KUBE_PORT=0 MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh up >/dev/null
+export MH_TEST_CLUSTER=${MH_TEST_CLUSTER:-mh-test}
+MH_CLUSTER=$MH_TEST_CLUSTER MH_KUBE_PORT=0 MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh down >/dev/null 2>&1 || true
+trap 'MH_CLUSTER=$MH_TEST_CLUSTER MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh down >/dev/null 2>&1 || true' EXIT
+MH_CLUSTER=$MH_TEST_CLUSTER MH_KUBE_PORT=0 MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh up >/dev/null
 
 phase "integration tests"
 CI=true yarn workspace integration-tests test:integration

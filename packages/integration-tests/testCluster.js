@@ -6,7 +6,8 @@ const fs = require('fs');
 const path = require('path');
 
 const repo = path.resolve(__dirname, '../..');
-const name = 'mh-test';
+// MH_TEST_CLUSTER lets a second run (another checkout, a benchmark) keep its own cluster.
+const name = process.env.MH_TEST_CLUSTER || 'mh-test';
 
 function paths(stateDir) {
   return {

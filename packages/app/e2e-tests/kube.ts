@@ -12,7 +12,7 @@ const bin = execFileSync(
 export function kubectl(...args: string[]): string {
   const kubeconfig = path.join(
     process.env.MH_TEST_STATE_DIR ?? path.join(repo, '.local/test-cluster'),
-    'mh-test.kubeconfig',
+    `${process.env.MH_TEST_CLUSTER ?? 'mh-test'}.kubeconfig`,
   );
   return execFileSync(
     path.join(bin, 'kubectl'),
