@@ -1,4 +1,9 @@
 import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import {
+  createFrontendPlugin,
+  createRouteRef,
+  PageBlueprint,
+} from '@backstage/frontend-plugin-api';
 import { renderTestApp } from '@backstage/frontend-test-utils';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import {
@@ -40,6 +45,35 @@ describe('the new frontend system (/alpha, used by packages/app)', () => {
     expect(
       screen.getByRole('link', { name: 'vllm-instruct' }),
     ).toBeInTheDocument();
+  });
+
+  it('leads "Deploy a model" to the scaffolder by default, filtered to the model-hosting templates', async () => {
+    // Stands in for @backstage/plugin-scaffolder: the plugin id and route name its root has.
+    const scaffolderRoot = createRouteRef();
+    const scaffolder = createFrontendPlugin({
+      pluginId: 'scaffolder',
+      routes: { root: scaffolderRoot },
+      extensions: [
+        PageBlueprint.make({
+          params: {
+            path: '/create',
+            routeRef: scaffolderRoot,
+            loader: async () => <div>Templates</div>,
+          },
+        }),
+      ],
+    });
+    renderTestApp({
+      features: [modelHostingAlphaPlugin, scaffolder],
+      initialRouteEntries: ['/model-hosting'],
+      config: { backend: { baseUrl: 'http://backend.test' } },
+    });
+    expect(
+      await screen.findByRole('button', { name: 'Deploy a model' }),
+    ).toHaveAttribute(
+      'href',
+      '/create?filters%5Bkind%5D=template&filters%5Buser%5D=all&filters%5Btags%5D=model-hosting',
+    );
   });
 });
 

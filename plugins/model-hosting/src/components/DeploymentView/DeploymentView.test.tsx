@@ -23,6 +23,10 @@ beforeEach(() =>
       HttpResponse.json({ from: '', to: '', stepSeconds: 3600, series: [] }),
     ),
     http.get(
+      'http://backend.test/api/model-hosting/deployments/gpu-east/ml-serving/vllm-instruct/models',
+      () => HttpResponse.json({ items: [] }),
+    ),
+    http.get(
       'http://backend.test/api/model-hosting/deployments/gpu-east/ml-serving/vllm-instruct/health',
       () =>
         HttpResponse.json({
@@ -148,6 +152,69 @@ describe('DeploymentView', () => {
     ).toBeInTheDocument();
     expect(
       screen.getByRole('progressbar', { name: 'Switch in progress' }),
+    ).toBeInTheDocument();
+  });
+
+  it('keeps the headers and short columns of the events table on one line; messages wrap', async () => {
+    server.use(
+      http.get(one, () =>
+        HttpResponse.json(
+          detail(d => {
+            d.events[0].message = `Back-off pulling image ${'x'.repeat(300)}`;
+            d.events[0].count = 4;
+          }),
+        ),
+      ),
+    );
+    await render();
+    const events = within(await screen.findByRole('table', { name: 'Events' }));
+    for (const header of ['When', 'Type', 'Reason', 'Object', 'Message']) {
+      expect(events.getByRole('columnheader', { name: header })).toHaveStyle({
+        whiteSpace: 'nowrap',
+      });
+    }
+    expect(events.getByText('SwitchCompleted ×4')).toHaveStyle({
+      whiteSpace: 'nowrap',
+    });
+    expect(events.getByText(/^Back-off pulling image/)).not.toHaveStyle({
+      whiteSpace: 'nowrap',
+    });
+  });
+
+  it('says when a switch was asked for by a request through the gateway', async () => {
+    server.use(
+      http.get(one, () =>
+        HttpResponse.json(
+          detail(d => {
+            d.summary.phase = 'Switching';
+            d.resource.status!.switch = {
+              from: 'model-a',
+              to: 'model-b',
+              strategy: 'recreate',
+              step: 'Starting',
+              startedAt: '2026-11-24T12:00:00Z',
+              trigger: 'request',
+            };
+            d.resource.status!.lastSwitch!.trigger = 'request';
+          }),
+        ),
+      ),
+    );
+    await render();
+    expect(
+      await screen.findByText(
+        'Switching from model-a to model-b (recreate): starting the new model…',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'Asked for by a request through the gateway; requests for model-b wait until it is ready.',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'model-a → meta-llama/Llama-3.1-8B-Instruct in 42.5 s (recreate), asked for by a request',
+      ),
     ).toBeInTheDocument();
   });
 

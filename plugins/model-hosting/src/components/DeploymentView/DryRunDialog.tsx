@@ -56,7 +56,7 @@ export function DryRunResult({ result }: { result: EditResponse }) {
   const classes = useStyles();
   if (result.changes.length === 0)
     return (
-      <Alert severity="info">
+      <Alert severity="info" role="note">
         Nothing changes: the deployment already has these settings.
       </Alert>
     );
@@ -111,7 +111,7 @@ export function DryRunResult({ result }: { result: EditResponse }) {
           </List>
         )}
         {replacesPods(result.cluster) && (
-          <Alert severity="warning">
+          <Alert severity="warning" role="note">
             The pod template changes: Kubernetes replaces the pods and the model
             loads again.
           </Alert>

@@ -115,12 +115,11 @@ function LinesField({
 }
 
 type EnvSource = 'value' | 'secret' | 'configMap';
-const sourceOf = (e: Env): EnvSource =>
-  e.valueFrom?.secretKeyRef
-    ? 'secret'
-    : e.valueFrom?.configMapKeyRef
-    ? 'configMap'
-    : 'value';
+function sourceOf(e: Env): EnvSource {
+  if (e.valueFrom?.secretKeyRef) return 'secret';
+  if (e.valueFrom?.configMapKeyRef) return 'configMap';
+  return 'value';
+}
 
 /** Env variables: literal values, or references to a Secret's or ConfigMap's key by name. */
 function EnvEditor({

@@ -12,6 +12,7 @@ import { FleetPage } from './FleetPage';
 import { capacity, fleet } from '../../testing/fixtures';
 import userEvent from '@testing-library/user-event';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
+import { deployModelRouteRef } from '../../routes';
 
 const server = setupServer();
 registerMswTestHooks(server);
@@ -32,7 +33,7 @@ const client = new ModelHostingClient({
   fetchApi: { fetch: (...args: Parameters<typeof fetch>) => fetch(...args) },
 });
 
-const renderPage = () =>
+const renderPage = (withScaffolder = false) =>
   renderInTestApp(
     <TestApiProvider
       apis={[
@@ -43,7 +44,12 @@ const renderPage = () =>
     >
       <FleetPage />
     </TestApiProvider>,
-    { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
+    {
+      mountedRoutes: {
+        '/catalog/:namespace/:kind/:name': entityRouteRef,
+        ...(withScaffolder ? { '/create': deployModelRouteRef } : {}),
+      },
+    },
   );
 
 describe('FleetPage', () => {
@@ -135,6 +141,76 @@ describe('FleetPage', () => {
       screen.getByRole('link', { name: 'iris-classifier' }),
     ).toBeInTheDocument();
   }, 15_000);
+
+  it('filters by model, the one running or the one asked for', async () => {
+    server.use(
+      http.get(`${base}/deployments`, () =>
+        HttpResponse.json({
+          ...fleet,
+          items: [
+            ...fleet.items,
+            {
+              ...fleet.items[0],
+              name: 'vllm-switching',
+              model: 'Qwen/Qwen2.5-7B-Instruct',
+              activeModel: 'meta-llama/Llama-3.1-8B-Instruct',
+            },
+          ],
+        }),
+      ),
+    );
+    await renderPage();
+    expect(await screen.findByText('Model servers (3)')).toBeInTheDocument();
+    const filters = within(screen.getByRole('group', { name: 'Filters' }));
+    await userEvent.click(filters.getByRole('button', { name: /Model/ }));
+    const options = within(await screen.findByRole('listbox'));
+    expect(options.getAllByRole('option').map(o => o.textContent)).toEqual([
+      'All',
+      'Qwen/Qwen2.5-7B-Instruct',
+      'iris-classifier',
+      'meta-llama/Llama-3.1-8B-Instruct',
+    ]);
+    await userEvent.click(
+      options.getByRole('option', { name: 'Qwen/Qwen2.5-7B-Instruct' }),
+    );
+    expect(await screen.findByText('Model servers (1)')).toBeInTheDocument();
+    expect(
+      screen.getByRole('link', { name: 'vllm-switching' }),
+    ).toBeInTheDocument();
+  });
+
+  it('leads to the model-hosting templates from "Deploy a model", also when the fleet is empty', async () => {
+    server.use(
+      http.get(`${base}/deployments`, () =>
+        HttpResponse.json({
+          items: [],
+          clusters: [{ name: 'a', reachable: true }],
+        }),
+      ),
+    );
+    await renderPage(true);
+    expect(await screen.findByText('No model servers yet')).toBeInTheDocument();
+    const links = screen.getAllByRole('button', { name: 'Deploy a model' });
+    expect(links).toHaveLength(2);
+    for (const link of links) {
+      const url = new URL(link.getAttribute('href')!, 'http://app.test');
+      expect(url.pathname).toBe('/create');
+      expect(Object.fromEntries(url.searchParams)).toEqual({
+        'filters[kind]': 'template',
+        'filters[user]': 'all',
+        'filters[tags]': 'model-hosting',
+      });
+    }
+  });
+
+  it('has no "Deploy a model" where the app has no scaffolder bound', async () => {
+    server.use(http.get(`${base}/deployments`, () => HttpResponse.json(fleet)));
+    await renderPage();
+    expect(await screen.findByText('vllm-instruct')).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Deploy a model' }),
+    ).not.toBeInTheDocument();
+  });
 
   it('shows GPUs per node, who holds them, MIG and time-sliced distinctly, and pods waiting for GPUs', async () => {
     server.use(http.get(`${base}/deployments`, () => HttpResponse.json(fleet)));
