@@ -17,6 +17,5 @@ export type {
   AutoscalingSettings,
   DryRunOption,
   ModelHostingApi,
-  ModelStats,
   UsageRange,
 } from './api';

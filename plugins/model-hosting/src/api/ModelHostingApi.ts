@@ -9,10 +9,11 @@ import {
   HealthCheckResponse,
   HealthRecord,
   ModelDeploymentSpec,
+  ModelStats,
   SwitchRequest,
   UsageResponse,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
-import { AutoscalingSettings, DryRunOption, ModelStats } from './types';
+import { AutoscalingSettings, DryRunOption } from './types';
 
 export type UsageRange = '1h' | '24h' | '7d';
 

@@ -10,11 +10,12 @@ import {
   HealthCheckResponse,
   HealthRecord,
   ModelDeploymentSpec,
+  ModelStats,
   SwitchRequest,
   UsageResponse,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { ModelHostingApi, UsageRange } from './ModelHostingApi';
-import { AutoscalingSettings, DryRunOption, ModelStats } from './types';
+import { AutoscalingSettings, DryRunOption } from './types';
 
 const dryRunQuery = (options?: DryRunOption) =>
   `?dryRun=${options?.dryRun ? 'true' : 'false'}`;

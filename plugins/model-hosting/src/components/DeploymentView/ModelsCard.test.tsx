@@ -5,9 +5,10 @@ import {
   TestApiProvider,
 } from '@backstage/test-utils';
 import { screen, within } from '@testing-library/react';
+import { ModelStats } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
-import { ModelStats, modelHostingApiRef, ModelHostingClient } from '../../api';
+import { modelHostingApiRef, ModelHostingClient } from '../../api';
 import { detail } from '../../testing/fixtures';
 import { ago, ModelsCard } from './ModelsCard';
 
@@ -137,6 +138,36 @@ describe('ModelsCard', () => {
     ).toBeInTheDocument();
     expect(screen.getByText('Models (3)')).toBeInTheDocument();
     expect(screen.getByText(llama)).toBeInTheDocument();
+  });
+
+  it('shows the models an Ollama server serves side by side', async () => {
+    server.use(http.get(models, () => HttpResponse.json({ items: [] })));
+    const ollama = detail(d => {
+      d.resource.spec.engine = 'ollama';
+      d.resource.spec.model = { name: 'llama3.1:8b' };
+      d.resource.status!.activeModel = 'llama3.1:8b';
+      d.resource.spec.models = [{ name: 'qwen2.5:7b' }];
+      d.resource.spec.healthCheck = {
+        expectedModels: ['llama3.1:8b', 'nomic-embed-text'],
+      };
+    });
+    await renderInTestApp(
+      <TestApiProvider
+        apis={[
+          [modelHostingApiRef, client],
+          [discoveryApiRef, {}],
+          [fetchApiRef, {}],
+        ]}
+      >
+        <ModelsCard deploymentRef={ref} resource={ollama.resource} />
+      </TestApiProvider>,
+    );
+    const table = within(screen.getByRole('table', { name: 'Models' }));
+    const state = (name: string) =>
+      within(table.getByText(name).closest('tr') as HTMLElement);
+    expect(state('llama3.1:8b').getByText('Active')).toBeInTheDocument();
+    expect(state('qwen2.5:7b').getByText('Served')).toBeInTheDocument();
+    expect(state('nomic-embed-text').getByText('Served')).toBeInTheDocument();
   });
 
   it('says how long ago a model was used', () => {

@@ -8,6 +8,7 @@ import { useApi } from '@backstage/core-plugin-api';
 import {
   DeploymentRef,
   ModelDeployment,
+  ModelStats,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   Box,
@@ -20,7 +21,7 @@ import {
   Typography,
 } from '@material-ui/core';
 import { ReactNode } from 'react';
-import { ModelStats, modelHostingApiRef } from '../../api';
+import { modelHostingApiRef } from '../../api';
 import { usePolling } from '../../hooks/usePolling';
 import { errorMessage } from './errorMessage';
 
@@ -49,8 +50,16 @@ interface Row {
   version?: string;
   source?: string;
   inPool: boolean;
+  /** One of the models an Ollama server keeps pulled (healthCheck.expectedModels). */
+  expected?: boolean;
   stats?: ModelStats;
 }
+
+/**
+ * An Ollama server serves every model it has side by side (no switch); the other engines run
+ * one model of their pool at a time.
+ */
+const servesSideBySide = (md: ModelDeployment) => md.spec.engine === 'ollama';
 
 /** Every model of the pool (the spec's first), then any other the usage knows of. */
 function rowsOf(md: ModelDeployment, stats: ModelStats[] = []): Row[] {
@@ -64,10 +73,16 @@ function rowsOf(md: ModelDeployment, stats: ModelStats[] = []): Row[] {
         inPool: true,
       });
   }
+  if (servesSideBySide(md))
+    for (const name of md.spec.healthCheck?.expectedModels ?? [])
+      if (!rows.some(r => r.name === name))
+        rows.push({ name, inPool: false, expected: true });
   for (const s of stats) {
     const row = rows.find(r => r.name === s.name);
-    if (row) row.stats = s;
-    else
+    if (row) {
+      row.stats = s;
+      row.inPool = row.inPool || s.inPool;
+    } else
       rows.push({
         name: s.name,
         version: s.version,
@@ -119,6 +134,8 @@ export function ModelsCard({
     if (sw && row.name === sw.to)
       return <StatusRunning>Switching to it</StatusRunning>;
     if (row.name === active) return <StatusOK>Active</StatusOK>;
+    if (servesSideBySide(resource) && (row.inPool || row.expected))
+      return <StatusOK>Served</StatusOK>;
     if (queued >= 0)
       return (
         <StatusPending>
