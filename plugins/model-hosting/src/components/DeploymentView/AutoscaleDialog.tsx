@@ -100,8 +100,8 @@ export function settingsOf(form: Form): {
   const min = whole(form.min, 'Minimum replicas', 0, 100, problems);
   const max = whole(form.max, 'Maximum replicas', 1, 100, problems);
   if (form.max.trim() === '') problems.push('Maximum replicas is required');
-  const up = whole(form.up, 'Scale-up stabilization', 0, 3600, problems);
-  const down = whole(form.down, 'Scale-down stabilization', 0, 3600, problems);
+  const up = whole(form.up, 'Scale-up window', 0, 3600, problems);
+  const down = whole(form.down, 'Scale-down window', 0, 3600, problems);
   const metrics = form.metrics.map(m => {
     if (m.target.trim() === '')
       problems.push(`The target of ${m.type} is required`);
@@ -323,11 +323,15 @@ export function AutoscaleDialog({
           })}
         </Grid>
         <Grid item xs={6} sm={4}>
-          {field('Scale-up stabilization (s)', 'up', { placeholder: '60' })}
+          {field('Scale-up window (s)', 'up', {
+            placeholder: '60',
+            helperText: 'Stabilization before adding replicas',
+          })}
         </Grid>
         <Grid item xs={6} sm={4}>
-          {field('Scale-down stabilization (s)', 'down', {
+          {field('Scale-down window (s)', 'down', {
             placeholder: '300',
+            helperText: 'Stabilization before removing replicas',
           })}
         </Grid>
       </Grid>

@@ -448,7 +448,7 @@ describe('Autoscaling', () => {
       down: '5000',
     };
     expect(settingsOf(form).problems).toEqual([
-      'Scale-down stabilization must be a whole number from 0 to 3600',
+      'Scale-down window must be a whole number from 0 to 3600',
       'The target of queueDepth is required',
       'Pick one kind of metric: cpu and memory are scaled by an HPA, requestsInFlight and queueDepth by the built-in autoscaler',
       'The minimum must not exceed the maximum',

@@ -4,6 +4,7 @@ import {
   Checkbox,
   FormControl,
   FormControlLabel,
+  FormHelperText,
   Grid,
   IconButton,
   InputLabel,
@@ -212,6 +213,7 @@ function EnvEditor({
               <>
                 <TextField
                   margin="dense"
+                  style={{ flex: 1 }}
                   label={source === 'secret' ? 'Secret' : 'ConfigMap'}
                   value={ref?.name ?? ''}
                   onChange={ev =>
@@ -225,6 +227,7 @@ function EnvEditor({
                 />
                 <TextField
                   margin="dense"
+                  style={{ flex: 1 }}
                   label="Key"
                   value={ref?.key ?? ''}
                   onChange={ev =>
@@ -493,6 +496,7 @@ export function EditDialog({
     path: Path,
     options: Array<[string, string]>,
     fallback: string,
+    helperText?: string,
   ) => (
     <FormControl fullWidth margin="dense">
       <InputLabel id={`edit-${path.join('-')}`}>{label}</InputLabel>
@@ -507,6 +511,7 @@ export function EditDialog({
           </MenuItem>
         ))}
       </Select>
+      {helperText && <FormHelperText>{helperText}</FormHelperText>}
     </FormControl>
   );
 
@@ -607,10 +612,13 @@ export function EditDialog({
           'Switching strategy',
           ['switching', 'strategy'],
           [
-            ['recreate', 'Recreate (free the GPUs first)'],
-            ['rolling', 'Rolling (new model first)'],
+            ['recreate', 'Recreate'],
+            ['rolling', 'Rolling'],
           ],
           'recreate',
+          (get(['switching', 'strategy']) ?? 'recreate') === 'recreate'
+            ? 'Free the GPUs first, then start the new model'
+            : 'Start the new model first when a GPU is free',
         )}
       </Grid>
       <Grid item xs={6} sm={3}>
@@ -718,7 +726,7 @@ export function EditDialog({
           <TableBody>
             {PROBES.map(probe => (
               <TableRow key={probe}>
-                <TableCell>{probe}</TableCell>
+                <TableCell style={{ whiteSpace: 'nowrap' }}>{probe}</TableCell>
                 {PROBE_FIELDS.map(([field, name]) => (
                   <TableCell key={field}>
                     {number('', ['probes', probe, field], {
@@ -788,6 +796,7 @@ export function EditDialog({
       </Tabs>
       <Box
         mt={2}
+        minHeight={360}
         role="tabpanel"
         id="edit-tab-panel"
         aria-labelledby={`edit-tab-${tab}`}

@@ -15,8 +15,8 @@ import { usePolling } from '../../hooks/usePolling';
 
 // As in the events table: one line for the headers and short columns, the details wrap.
 const useStyles = makeStyles({
-  nowrap: { whiteSpace: 'nowrap', wordBreak: 'normal', width: '1%' },
-  details: { wordBreak: 'normal', overflowWrap: 'anywhere' },
+  nowrap: { whiteSpace: 'nowrap', wordBreak: 'normal' },
+  details: { wordBreak: 'normal', overflowWrap: 'anywhere', width: '100%' },
 });
 
 /** The latest health checks, newest first, with auto-recoveries marked. */
@@ -58,8 +58,8 @@ export function HealthHistory({
             </TableRow>
           </TableHead>
           <TableBody>
-            {value.map(h => (
-              <TableRow key={h.checkedAt}>
+            {value.map((h, i) => (
+              <TableRow key={`${h.checkedAt}-${i}`}>
                 <TableCell className={classes.nowrap}>
                   {new Date(h.checkedAt).toLocaleTimeString()}
                 </TableCell>

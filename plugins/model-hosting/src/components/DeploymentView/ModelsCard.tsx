@@ -25,10 +25,11 @@ import { modelHostingApiRef } from '../../api';
 import { usePolling } from '../../hooks/usePolling';
 import { errorMessage } from './errorMessage';
 
+// One line for the headers and figures; the model's name takes the rest and wraps if it must.
 const useStyles = makeStyles({
   head: { whiteSpace: 'nowrap', wordBreak: 'normal' },
-  number: { whiteSpace: 'nowrap', wordBreak: 'normal', width: '1%' },
-  name: { wordBreak: 'normal', overflowWrap: 'anywhere' },
+  number: { whiteSpace: 'nowrap', wordBreak: 'normal' },
+  name: { wordBreak: 'normal', overflowWrap: 'anywhere', width: '100%' },
 });
 
 const compact = new Intl.NumberFormat(undefined, {

@@ -16,60 +16,77 @@ import {
 // Backstage's theme lets table cells break anywhere (word-break: break-word), so a long message
 // squeezed the other columns down to a letter or two a line. Headers and short columns keep to
 // one line; only the message (and a long object name) wraps, between words where it can.
+// The message column takes what the others leave (width 100% in an auto-layout table).
 const useStyles = makeStyles({
-  table: { tableLayout: 'auto' },
-  nowrap: { whiteSpace: 'nowrap', wordBreak: 'normal', width: '1%' },
+  nowrap: { whiteSpace: 'nowrap', wordBreak: 'normal' },
   object: { wordBreak: 'normal', overflowWrap: 'anywhere', minWidth: 160 },
-  message: { wordBreak: 'normal', overflowWrap: 'anywhere', minWidth: 240 },
+  message: { wordBreak: 'normal', overflowWrap: 'anywhere', width: '100%' },
 });
 
-export const PodsTable = ({ pods }: { pods: PodInfo[] }) => (
-  <InfoCard title={`Pods (${pods.length})`}>
-    {pods.length === 0 ? (
-      <Typography>
-        No pods: the deployment is scaled to zero or not yet reconciled.
-      </Typography>
-    ) : (
-      <Table size="small" aria-label="Pods">
-        <TableHead>
-          <TableRow>
-            <TableCell>Pod</TableCell>
-            <TableCell>Node</TableCell>
-            <TableCell>GPU</TableCell>
-            <TableCell>Phase</TableCell>
-            <TableCell>Ready</TableCell>
-            <TableCell>Restarts</TableCell>
-            <TableCell>Model</TableCell>
-          </TableRow>
-        </TableHead>
-        <TableBody>
-          {pods.map(p => (
-            <TableRow key={p.name}>
-              <TableCell>{p.name}</TableCell>
-              <TableCell>{p.node ?? <i>not scheduled</i>}</TableCell>
-              <TableCell>{p.gpuProduct ?? '—'}</TableCell>
-              <TableCell>
-                {p.phase}
-                {p.reason && (
-                  <Typography
-                    variant="caption"
-                    display="block"
-                    color="textSecondary"
-                  >
-                    {p.reason}
-                  </Typography>
-                )}
-              </TableCell>
-              <TableCell>{p.ready ? 'yes' : 'no'}</TableCell>
-              <TableCell>{p.restarts}</TableCell>
-              <TableCell>{p.model ?? '—'}</TableCell>
+export const PodsTable = ({ pods }: { pods: PodInfo[] }) => {
+  const classes = useStyles();
+  return (
+    <InfoCard title={`Pods (${pods.length})`}>
+      {pods.length === 0 ? (
+        <Typography>
+          No pods: the deployment is scaled to zero or not yet reconciled.
+        </Typography>
+      ) : (
+        <Table size="small" aria-label="Pods">
+          <TableHead>
+            <TableRow>
+              {[
+                'Pod',
+                'Node',
+                'GPU',
+                'Phase',
+                'Ready',
+                'Restarts',
+                'Model',
+              ].map(h => (
+                <TableCell key={h} className={classes.nowrap}>
+                  {h}
+                </TableCell>
+              ))}
             </TableRow>
-          ))}
-        </TableBody>
-      </Table>
-    )}
-  </InfoCard>
-);
+          </TableHead>
+          <TableBody>
+            {pods.map(p => (
+              <TableRow key={p.name}>
+                <TableCell className={classes.nowrap}>{p.name}</TableCell>
+                <TableCell className={classes.nowrap}>
+                  {p.node ?? <i>not scheduled</i>}
+                </TableCell>
+                <TableCell className={classes.nowrap}>
+                  {p.gpuProduct ?? '—'}
+                </TableCell>
+                <TableCell className={classes.message}>
+                  {p.phase}
+                  {p.reason && (
+                    <Typography
+                      variant="caption"
+                      display="block"
+                      color="textSecondary"
+                    >
+                      {p.reason}
+                    </Typography>
+                  )}
+                </TableCell>
+                <TableCell className={classes.nowrap}>
+                  {p.ready ? 'yes' : 'no'}
+                </TableCell>
+                <TableCell className={classes.nowrap}>{p.restarts}</TableCell>
+                <TableCell className={classes.object}>
+                  {p.model ?? '—'}
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      )}
+    </InfoCard>
+  );
+};
 
 export const EventsTable = ({ events }: { events: EventInfo[] }) => {
   const classes = useStyles();
@@ -78,7 +95,7 @@ export const EventsTable = ({ events }: { events: EventInfo[] }) => {
       {events.length === 0 ? (
         <Typography>No events.</Typography>
       ) : (
-        <Table size="small" aria-label="Events" className={classes.table}>
+        <Table size="small" aria-label="Events">
           <TableHead>
             <TableRow>
               <TableCell className={classes.nowrap}>When</TableCell>
