@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'crypto';
 import fs from 'fs';
 import YAML from 'yaml';
 import { ServiceFactory } from '@backstage/backend-plugin-api';
@@ -11,6 +12,32 @@ import { eventually } from './kube';
 /** The cluster entry scripts/cluster wrote: the backend's ServiceAccount from k8s/rbac. */
 export function testAppConfig(): any {
   return YAML.parse(fs.readFileSync(process.env.MH_TEST_APP_CONFIG!, 'utf8'));
+}
+
+/**
+ * The database the suite runs against: SQLite, or PostgreSQL with MH_TEST_DATABASE=pg (the server at
+ * MH_TEST_PG_URL, which scripts/postgres.sh starts; `yarn test:integration:pg` does both).
+ */
+export const testDatabase: 'sqlite' | 'pg' =
+  process.env.MH_TEST_DATABASE === 'pg' ? 'pg' : 'sqlite';
+
+/**
+ * `backend.database` for a backend whose data is kept under `key`: backends given the same key share
+ * it (a restart, or replicas). SQLite: files in the folder `key`; PostgreSQL: databases whose names
+ * start with a prefix made from `key`, so each test file gets fresh ones on the same server.
+ */
+export function databaseConfig(key: string) {
+  if (testDatabase === 'pg') {
+    const url = process.env.MH_TEST_PG_URL;
+    if (!url) {
+      throw new Error(
+        'MH_TEST_DATABASE=pg needs MH_TEST_PG_URL: run through scripts/postgres.sh (yarn workspace integration-tests test:integration:pg)',
+      );
+    }
+    const hash = createHash('sha256').update(key).digest('hex').slice(0, 12);
+    return { client: 'pg', connection: url, prefix: `mh_${hash}_` };
+  }
+  return { client: 'better-sqlite3', connection: { directory: key } };
 }
 
 export interface StartOptions {
@@ -62,13 +89,11 @@ export async function startModelHosting(options: StartOptions = {}) {
                 }
               : { enabled: false },
           },
-          ...(options.sqliteDir
+          ...(options.sqliteDir || testDatabase === 'pg'
             ? {
                 backend: {
-                  database: {
-                    client: 'better-sqlite3',
-                    connection: { directory: options.sqliteDir },
-                  },
+                  // On PostgreSQL, sqliteDir keys the databases the same way.
+                  database: databaseConfig(options.sqliteDir ?? randomUUID()),
                 },
               }
             : {}),
@@ -79,7 +104,9 @@ export async function startModelHosting(options: StartOptions = {}) {
           ),
         },
       }),
-      ...(options.sqliteDir ? [databaseServiceFactory] : []),
+      ...(options.sqliteDir || testDatabase === 'pg'
+        ? [databaseServiceFactory]
+        : []),
       // The real scheduler: the test one does not run recurring tasks on their own.
       schedulerServiceFactory,
       ...(options.permissions ? [options.permissions] : []),

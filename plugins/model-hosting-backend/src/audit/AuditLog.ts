@@ -22,6 +22,12 @@ export function redactEnv(input: unknown): unknown {
   };
 }
 
+/**
+ * The columns' limit (varchar(255) on PostgreSQL). A refused request may name a cluster,
+ * namespace or deployment of any length; its record must still fit, or PostgreSQL refuses it.
+ */
+const clip = (s: string) => s.slice(0, 255);
+
 /** Who did what to which deployment, and how it ended: in the plugin's database (SQLite or PostgreSQL). */
 export class AuditLog {
   /** Records whose write failed, written again with backoff (a bounded queue). */
@@ -40,15 +46,15 @@ export class AuditLog {
    */
   async record(entry: Omit<AuditEntry, 'id' | 'createdAt'>): Promise<void> {
     const row = {
-      actor: entry.actor,
+      actor: clip(entry.actor),
       action: entry.action,
-      cluster: entry.cluster,
-      namespace: entry.namespace,
-      name: entry.name,
+      cluster: clip(entry.cluster),
+      namespace: clip(entry.namespace),
+      name: clip(entry.name),
       input: JSON.stringify(redactEnv(entry.input ?? {})),
       outcome: entry.outcome,
       message: entry.message ?? null,
-      owner: entry.owner ?? null,
+      owner: entry.owner ? clip(entry.owner) : null,
       created_at: new Date(),
     };
     try {
