@@ -135,6 +135,12 @@ describe('health checks, auto-recovery and usage, through the API server proxy',
         model: { name: 'b' },
         healthCheck: { intervalSeconds: 5, failureThreshold: 2 },
       },
+      // A vLLM server that will stop answering altogether.
+      hung: {
+        engine: 'vllm',
+        model: { name: 'hung-model' },
+        healthCheck: { intervalSeconds: 5, failureThreshold: 10 },
+      },
       // A vLLM server whose health check asks the model for an answer, with a 1 s timeout.
       slow: {
         engine: 'vllm',
@@ -202,6 +208,45 @@ describe('health checks, auto-recovery and usage, through the API server proxy',
   });
 
   it('cuts off a server that hangs at its timeout: Healthy False with "timed out" within the interval', async () => {
+    await waitForDeployment(
+      mh,
+      ns(),
+      'hung',
+      x => healthy(x)?.status === 'True',
+    );
+    // The server accepts connections and never answers. A check on demand runs at once, while
+    // the pod is still ready (its probes need a few seconds of failures to say otherwise).
+    await net.control(ns(), 'hung', { mode: 'hang' });
+    try {
+      const res = await mh.api().post(apiPath(ns(), 'hung', 'health-check'));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        healthy: false,
+        message: 'GET /health timed out after 2000 ms',
+      });
+      // Cut off at the 2 s timeout, well within the 5 s interval.
+      expect(res.body.latencyMs).toBeGreaterThanOrEqual(2000);
+      expect(res.body.latencyMs).toBeLessThan(5000);
+      const d = await waitForDeployment(
+        mh,
+        ns(),
+        'hung',
+        x => healthy(x)?.status === 'False',
+      );
+      expect(healthy(d).message).toBe('GET /health timed out after 2000 ms');
+    } finally {
+      await net.resetControl(ns(), 'hung');
+    }
+    await waitForDeployment(
+      mh,
+      ns(),
+      'hung',
+      x => healthy(x)?.status === 'True',
+      30_000,
+    );
+  });
+
+  it("cuts off a model that hangs on inference at the inference test's timeout", async () => {
     await waitForDeployment(
       mh,
       ns(),
