@@ -11,6 +11,12 @@
 //   - runs the pod's startup, readiness and liveness probes against the server over the pod network
 //     and writes the pod's Ready/ContainersReady conditions and container status (restarts on
 //     liveness failure, like a kubelet);
+//   - runs the pod's init containers first (the model loader, packages/model-loader, as a local
+//     process in the network namespace) and starts the server only when they succeed, recording
+//     status.initContainerStatuses (Init:Error, the loader's termination message) as a kubelet does;
+//   - gives each pod's volumes real directories (emptyDir per pod, claims per volume) and translates
+//     the containers' paths under their mounts (MODEL_CACHE_DIR, MODEL_PATH, OLLAMA_MODELS, ...);
+//   - provisions PersistentVolumes for claims of the StorageClass local-models (provisioner.mjs);
 //   - stops the server when the pod goes;
 //   - serves a control API on 127.0.0.1 for tests (see packages/engine-stand-ins/README.md).
 //
@@ -32,6 +38,9 @@ import {
   servingContainer,
 } from './pod-spec.mjs';
 import { createRealOllama } from './real-ollama.mjs';
+import { createVolumes, VolumeNotReady } from './volumes.mjs';
+import { createProvisioner } from './provisioner.mjs';
+import { runInitContainer } from './init.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../../..');
@@ -151,6 +160,27 @@ class StandInHost {
 
 // ---------------------------------------------------------------------------------------------
 const kube = await connect(opts.kubeconfig);
+const volumesRoot = path.join(podsDir, 'volumes');
+const getObject = async p => {
+  const r = await kube.request('GET', p);
+  if (r.status === 404) return undefined;
+  if (r.status !== 200) throw new Error(`GET ${p}: HTTP ${r.status}`);
+  return r.body;
+};
+const vols = createVolumes({
+  root: volumesRoot,
+  getClaim: (ns, name) =>
+    getObject(
+      `/api/v1/namespaces/${ns}/persistentvolumeclaims/${encodeURIComponent(
+        name,
+      )}`,
+    ),
+  getVolume: name =>
+    getObject(`/api/v1/persistentvolumes/${encodeURIComponent(name)}`),
+});
+await createProvisioner({ kube, repo, pvRoot: vols.pvRoot, log })
+  .start()
+  .catch(e => log(`the storage provisioner did not start: ${e.message}`));
 const real = createRealOllama({
   repo,
   podsDir,
@@ -189,7 +219,9 @@ function eligible(pod) {
     !pod.metadata.deletionTimestamp &&
     pod.spec?.nodeName &&
     !pod.spec.hostNetwork &&
-    pod.status?.phase === 'Running' &&
+    // Pending while its init containers run (a kubelet gives the pod its IP before them).
+    (pod.status?.phase === 'Running' ||
+      (pod.status?.phase === 'Pending' && pod.spec.initContainers?.length)) &&
     inCidr(pod.status.podIP)
   );
 }
@@ -231,10 +263,42 @@ function onPodEvent(type, pod) {
     next: {},
     inflight: {},
     reported: undefined,
+    // Init containers: done already when the pod says so (this runner restarted).
+    init: initFromStatus(pod),
+    initDone: initCompleted(pod),
+    volumes: {},
   };
   pods.set(uid, e);
   startPod(e).catch(err =>
     log(`${e.namespace}/${e.name}: start failed: ${err.message}`),
+  );
+}
+
+/** What the pod's status says about its init containers: name → {state, restartCount, ...}. */
+function initFromStatus(pod) {
+  const out = {};
+  for (const s of pod.status?.initContainerStatuses || [])
+    if (s.state?.terminated)
+      out[s.name] = {
+        state: 'terminated',
+        terminated: s.state.terminated,
+        restartCount: s.restartCount || 0,
+        lastTerminated: s.lastState?.terminated,
+      };
+  return out;
+}
+
+function initCompleted(pod) {
+  const inits = pod.spec?.initContainers || [];
+  if (!inits.length) return true;
+  const statuses = pod.status?.initContainerStatuses || [];
+  return inits.every(c =>
+    statuses.some(
+      s =>
+        s.name === c.name &&
+        s.state?.terminated?.exitCode === 0 &&
+        !String(s.containerID || '').startsWith('kwok://pending'),
+    ),
   );
 }
 
@@ -265,8 +329,112 @@ function releaseSlot() {
   else starting--;
 }
 
+/** Retries a pod's start later (a missing ConfigMap, an unbound claim, a failed init container). */
+function startAgain(e, gen, ms) {
+  setTimeout(
+    () =>
+      e.state === 'starting' &&
+      gen === e.gen &&
+      pods.has(e.uid) &&
+      startPod(e).catch(x => log(x.message)),
+    ms,
+  );
+}
+
+/**
+ * Mounts the pod's volumes and runs its init containers, one after the other, as a kubelet
+ * does. Resolves true when the server may start; otherwise it has been scheduled again (or the
+ * pod failed, for restartPolicy Never).
+ */
+async function prepare(e, gen) {
+  try {
+    e.volumes = await vols.resolve(e.pod);
+    e.volumeError = undefined;
+  } catch (err) {
+    if (!(err instanceof VolumeNotReady)) throw err;
+    e.volumeError = err.message;
+    markChanged(e);
+    startAgain(e, gen, 2000);
+    return false;
+  }
+  if (e.initDone) return true;
+  for (const c of e.pod.spec.initContainers || []) {
+    if (
+      e.init[c.name]?.state === 'terminated' &&
+      e.init[c.name].terminated.exitCode === 0
+    )
+      continue;
+    let env;
+    try {
+      env = await resolveEnv(e.pod, c, (kind, name) =>
+        getConfigObject(e.namespace, kind, name),
+      );
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      e.configError = err.message;
+      markChanged(e);
+      startAgain(e, gen, 3000);
+      return false;
+    }
+    e.configError = undefined;
+    const mounts = vols.mounts(c, e.volumes);
+    for (const k of Object.keys(env)) env[k] = vols.translate(env[k], mounts);
+    const prev = e.init[c.name];
+    e.init[c.name] = {
+      state: 'running',
+      startedAt: new Date().toISOString(),
+      restartCount: prev
+        ? prev.restartCount + (prev.state === 'terminated' ? 1 : 0)
+        : 0,
+      lastTerminated: prev?.terminated ?? prev?.lastTerminated,
+      log: path.join(podsDir, `${e.namespace}.${e.name}.${c.name}.log`),
+    };
+    markChanged(e);
+    const result = await runInitContainer({
+      repo,
+      netns: opts.netns,
+      pod: e.pod,
+      container: c,
+      env,
+      mounts,
+      workDir: path.join(podsDir, 'init', e.uid),
+      logPath: e.init[c.name].log,
+      onChild: child => (e.initChild = child),
+    });
+    e.initChild = undefined;
+    if (gen !== e.gen || !pods.has(e.uid)) return false;
+    e.init[c.name] = {
+      ...e.init[c.name],
+      state: 'terminated',
+      terminated: result,
+    };
+    log(
+      `${e.namespace}/${e.name}: init container ${c.name} exited ${
+        result.exitCode
+      }${result.exitCode ? `: ${result.message.split('\n')[0]}` : ''}`,
+    );
+    if (result.exitCode !== 0) {
+      markChanged(e);
+      if (e.pod.spec.restartPolicy === 'Never') {
+        e.failed = true;
+        return false;
+      }
+      // The kubelet backs off before running a failed init container again (10 s, doubling); here
+      // 2 s, doubling, at most 30 s.
+      const restarts = e.init[c.name].restartCount;
+      startAgain(e, gen, Math.min(30_000, 2000 * 2 ** Math.min(4, restarts)));
+      return false;
+    }
+  }
+  e.initDone = true;
+  markChanged(e);
+  return true;
+}
+
 async function startPod(e) {
   const gen = e.gen;
+  if (!(await prepare(e, gen))) return;
+  if (e.state !== 'starting' || gen !== e.gen) return;
   await startSlot();
   try {
     if (e.state !== 'starting' || gen !== e.gen) return;
@@ -295,8 +463,13 @@ async function startPod(e) {
       return;
     }
     e.configError = undefined;
+    // Paths under the container's volume mounts become the volumes' directories.
+    e.mounts = vols.mounts(container, e.volumes);
+    for (const k of Object.keys(env)) env[k] = vols.translate(env[k], e.mounts);
     e.env = env;
-    e.args = (container.args || []).map(a => expand(a, env));
+    e.args = (container.args || []).map(a =>
+      vols.translate(expand(a, env), e.mounts),
+    );
     e.model = env.MODEL_NAME;
     if (!e.port) throw new Error('container has no port');
     if (e.engine === 'ollama') {
@@ -329,9 +502,15 @@ async function startPod(e) {
 /** Starts the container's process: real Ollama or the pod's stand-in in the host. */
 async function launch(e) {
   let child;
-  if (e.engine === 'ollama' && real.serves(e.model)) {
+  // OLLAMA_MODELS in one of the pod's volumes (a claim): real Ollama keeps its models there.
+  const modelsDir =
+    e.env.OLLAMA_MODELS && e.env.OLLAMA_MODELS.startsWith(`${volumesRoot}/`)
+      ? e.env.OLLAMA_MODELS
+      : undefined;
+  if (e.engine === 'ollama' && real.serves(e.model, modelsDir)) {
     try {
       child = real.start({
+        modelsDir,
         netns: opts.netns,
         uid: e.uid,
         namespace: e.namespace,
@@ -385,6 +564,17 @@ function stopPod(e, why) {
   const wasRunning = e.state === 'running';
   e.state = 'stopped';
   e.gen++;
+  if (e.initChild) {
+    const child = e.initChild;
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  }
+  fs.rmSync(path.join(podsDir, 'init', e.uid), {
+    recursive: true,
+    force: true,
+  });
+  // emptyDir volumes go with the pod (not when it only changed IP).
+  if (why === 'deleted' || why === 'terminating') vols.removePod(e.uid);
   if (e.kind === 'ollama') real.stop(e.child);
   else if (e.kind === 'stand-in')
     host.call('remove', { id: e.uid }).catch(() => {});
@@ -587,6 +777,10 @@ function pump() {
 }
 
 const snapshot = e => ({
+  init: JSON.stringify(e.init),
+  initDone: e.initDone,
+  failed: e.failed,
+  volumeError: e.volumeError,
   ready: e.ready,
   started: e.started,
   restartCount: e.restartCount,
@@ -608,8 +802,47 @@ async function patchStatus(e) {
     reason: e.ready ? null : 'ContainersNotReady',
     message: e.ready
       ? null
-      : `containers with unready status: [${e.container}]`,
+      : `containers with unready status: [${
+          e.container ?? servingContainer(e.pod)?.name
+        }]`,
   });
+  const inits = e.pod.spec.initContainers || [];
+  const initStatus = c => {
+    const i = e.init[c.name];
+    const id = n => `kwok://${e.uid}-${c.name}-${n}`;
+    let state = { waiting: { reason: 'PodInitializing' } };
+    if (i?.state === 'running') state = { running: { startedAt: i.startedAt } };
+    else if (i?.state === 'terminated')
+      state = {
+        terminated: {
+          exitCode: i.terminated.exitCode,
+          reason: i.terminated.reason,
+          ...(i.terminated.message ? { message: i.terminated.message } : {}),
+          startedAt: i.terminated.startedAt,
+          finishedAt: i.terminated.finishedAt,
+          containerID: id(i.restartCount),
+        },
+      };
+    return {
+      name: c.name,
+      image: c.image,
+      imageID: '',
+      ...(i ? { containerID: id(i.restartCount) } : {}),
+      ready: i?.state === 'terminated' && i.terminated.exitCode === 0,
+      started: i?.state === 'running',
+      restartCount: i?.restartCount ?? 0,
+      state,
+      lastState: i?.lastTerminated ? { terminated: i.lastTerminated } : {},
+    };
+  };
+  const pending = inits.filter(
+    c =>
+      !(
+        e.init[c.name]?.state === 'terminated' &&
+        e.init[c.name].terminated.exitCode === 0
+      ),
+  );
+  const initializing = inits.length > 0 && !e.initDone;
   const containerStatuses = (e.pod.spec.containers || []).map(c => ({
     name: c.name,
     image: c.image,
@@ -618,11 +851,15 @@ async function patchStatus(e) {
     ready: e.ready,
     started: e.configError ? false : e.started,
     restartCount: e.restartCount,
-    state: e.configError
+    state: initializing
+      ? { waiting: { reason: 'PodInitializing' } }
+      : e.configError || e.volumeError
       ? {
           waiting: {
-            reason: 'CreateContainerConfigError',
-            message: e.configError,
+            reason: e.configError
+              ? 'CreateContainerConfigError'
+              : 'ContainerCreating',
+            message: e.configError ?? e.volumeError,
           },
         }
       : e.state === 'running'
@@ -640,6 +877,29 @@ async function patchStatus(e) {
       containerStatuses,
     },
   };
+  if (inits.length) {
+    // As a kubelet reports it: Pending (kubectl shows Init:0/1, Init:Error) until every init
+    // container completed, Failed when one failed and the pod does not restart.
+    body.status.initContainerStatuses = inits.map(initStatus);
+    body.status.phase = e.failed
+      ? 'Failed'
+      : initializing
+      ? 'Pending'
+      : 'Running';
+    body.status.conditions.push({
+      type: 'Initialized',
+      status: initializing ? 'False' : 'True',
+      ...(!e.reported || e.reported.initDone !== e.initDone
+        ? { lastTransitionTime: t }
+        : {}),
+      reason: initializing ? 'ContainersNotInitialized' : null,
+      message: initializing
+        ? `containers with incomplete status: [${pending
+            .map(c => c.name)
+            .join(' ')}]`
+        : null,
+    });
+  }
   const r = await kube.request(
     'PATCH',
     `/api/v1/namespaces/${e.namespace}/pods/${e.name}/status`,
@@ -681,6 +941,17 @@ function describe(e) {
     restartCount: e.restartCount,
     configError: e.configError ?? null,
     lastProbe: e.lastProbe ?? null,
+    init: Object.entries(e.init).map(([name, i]) => ({
+      name,
+      state: i.state,
+      exitCode: i.terminated?.exitCode ?? null,
+      message: i.terminated?.message ?? null,
+      restartCount: i.restartCount,
+      log: i.log ?? null,
+    })),
+    volumes: e.volumes,
+    modelPath: e.env?.MODEL_PATH ?? null,
+    ollamaModels: e.env?.OLLAMA_MODELS ?? null,
     ...(e.kind === 'ollama' ? { log: e.logPath } : {}),
   };
 }

@@ -176,21 +176,35 @@ export function createRealOllama({ repo, podsDir, log, onChange = () => {} }) {
       new Promise(r => setTimeout(r, ms)),
     ]);
 
-  /** Whether a pod asking for this model gets the real server. */
-  const serves = model =>
-    Boolean(info.bin && model && info.models.has(normalize(model)));
+  /**
+   * Whether a pod asking for this model gets the real server: a tiny local model, or one already
+   * in the pod's own models directory (a claim it pulled into before).
+   */
+  const serves = (model, modelsDir) =>
+    Boolean(
+      info.bin &&
+        model &&
+        (info.models.has(normalize(model)) ||
+          (modelsDir && modelsIn(modelsDir).has(normalize(model)))),
+    );
 
   /**
    * Starts `ollama serve` for a pod inside the network namespace, bound to the pod's IP and port.
    * Returns the child process; its output goes to <podsDir>/<namespace>.<pod>.log.
+   * `modelsDir`: the pod's OLLAMA_MODELS in one of its volumes (a claim): Ollama keeps its models
+   * there, so what it pulls survives the pod; the tiny models it lacks are linked in (as the pod
+   * would have pulled its model at start). Otherwise the pod gets its own copy of the tiny models.
    */
-  function start({ netns, uid, namespace, name, ip, port, env }) {
+  function start({ netns, uid, namespace, name, ip, port, env, modelsDir }) {
     const dir = path.join(podsDir, uid);
-    const models = path.join(dir, 'models');
+    let models = path.join(dir, 'models');
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    const copy = spawnSyncCopy(info.modelsDir, models);
-    if (!copy)
+    if (modelsDir) {
+      models = modelsDir;
+      fs.mkdirSync(models, { recursive: true });
+      if (info.modelsDir) linkMissing(info.modelsDir, models);
+    } else if (!spawnSyncCopy(info.modelsDir, models))
       throw new Error(
         `could not copy ${info.modelsDir} for pod ${namespace}/${name}`,
       );
@@ -253,6 +267,28 @@ export function createRealOllama({ repo, podsDir, log, onChange = () => {} }) {
       source: info.source,
     }),
   };
+}
+
+/** Links (or copies) every file of `from` that `to` lacks; files `to` has stay as they are. */
+function linkMissing(from, to) {
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const a = path.join(from, entry.name);
+    const b = path.join(to, entry.name);
+    if (entry.isDirectory()) {
+      fs.mkdirSync(b, { recursive: true });
+      linkMissing(a, b);
+    } else if (
+      entry.isFile() &&
+      !fs.existsSync(b) &&
+      entry.name !== '.complete'
+    ) {
+      try {
+        fs.linkSync(a, b);
+      } catch {
+        fs.copyFileSync(a, b);
+      }
+    }
+  }
 }
 
 /** cp -al (hard links), falling back to a real copy across file systems. */
