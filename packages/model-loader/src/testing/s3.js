@@ -115,11 +115,13 @@ async function startS3({ listen = '127.0.0.1', dir } = {}) {
         );
       c.destroy();
     },
+    /** Stops it; a state directory it made itself goes too. */
     stop() {
       execFileSync('bash', [script, 'stop'], {
         env,
         stdio: ['ignore', 'ignore', 'ignore'],
       });
+      if (!dir) fs.rmSync(stateDir, { recursive: true, force: true });
     },
   };
   return s3;
