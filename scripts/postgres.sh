@@ -2,7 +2,8 @@
 # A throwaway PostgreSQL server for the tests: Debian's `postgresql` package, a cluster in a fresh
 # directory, listening on 127.0.0.1 only, on a free port.
 #
-#   postgres.sh start DIR     initialise DIR (must not exist or be empty), start the server, print
+#   postgres.sh start DIR     initialise DIR (must not exist or be empty; as root, its parent must be
+#                             open to the postgres user, as /tmp is), start the server, print
 #                             `export MH_TEST_PG_URL=postgresql://...` for eval
 #   postgres.sh stop DIR      stop it and delete DIR
 #   postgres.sh run -- CMD    with MH_TEST_PG_URL set, just run CMD; otherwise start a server in a
@@ -50,13 +51,14 @@ start() {
   [ -z "$(ls -A "$dir")" ] || die "$dir is not empty"
   [ "$(id -u)" = 0 ] && chown postgres: "$dir"
   chmod 700 "$dir"
+  as_owner test -w "$dir" || die "the server's user cannot write to $dir (is a parent directory closed to it?); use a directory under ${TMPDIR:-/tmp}"
   password=$(node -e 'console.log(require("crypto").randomBytes(12).toString("hex"))')
-  printf '%s\n' "$password" > "$dir.pw"
-  [ "$(id -u)" = 0 ] && chown postgres: "$dir.pw"
-  as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=scram-sha-256 --pwfile="$dir.pw" \
+  printf '%s\n' "$password" > "$dir/pw"
+  [ "$(id -u)" = 0 ] && chown postgres: "$dir/pw"
+  as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=scram-sha-256 --pwfile="$dir/pw" \
     -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; die "initdb failed"; }
-  rm -f "$dir.pw"
+  rm -f "$dir/pw"
   port=$(free_port)
   # Loopback only; the socket in the cluster's own directory; durability off (a throwaway cluster).
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \

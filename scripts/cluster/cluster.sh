@@ -5,6 +5,8 @@
 #   cluster.sh up   [--port N] [--no-examples]  start (or reuse) the cluster, install the CRD, nodes and examples
 #   cluster.sh down                             stop it and delete its state
 #   cluster.sh status                           print whether it runs, where its kubeconfig is, and its pod network
+#   cluster.sh apiserver stop|start             stop only kube-apiserver (SIGKILL, as a crash), or start it
+#                                               again and wait until it and the other components serve
 #
 # Environment: MH_CLUSTER (name, default model-hosting), MH_KUBE_PORT (apiserver port, default 36443;
 # 0 picks a free one), MH_STATE_DIR (default <repo>/.local), MH_DISABLE_QPS_LIMITS=1 (lift the
@@ -29,6 +31,8 @@ port=${MH_KUBE_PORT:-36443}
 state=${MH_STATE_DIR:-$repo/.local}
 examples=1
 cmd=${1:-}; shift || true
+sub=""
+if [ "$cmd" = apiserver ]; then sub=${1:-}; shift || true; fi
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port=$2; shift 2 ;;
@@ -301,9 +305,39 @@ status() {
   fi
 }
 
+# An API server outage for tests: only kube-apiserver goes; etcd keeps the state, and the other
+# components and the pod runner reconnect once it is back.
+apiserver() {
+  tools
+  local pidfile=$KWOK_WORKDIR/clusters/$name/pids/kube-apiserver.pid
+  case "${1:-}" in
+    stop)
+      [ -f "$pidfile" ] || die "no kube-apiserver of cluster $name is running"
+      kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
+      # kwokctl starts only what has no live pid.
+      rm -f "$pidfile"
+      while running; do sleep 0.2; done
+      log "kube-apiserver stopped"
+      ;;
+    start)
+      kwokctl start cluster --name "$name" >>"$logfile" 2>&1 || die "kwokctl start cluster failed (log: $logfile)"
+      local deadline=$((SECONDS + 60))
+      until running; do
+        [ $SECONDS -lt $deadline ] || die "kube-apiserver did not become ready (log: $KWOK_WORKDIR/clusters/$name/logs/kube-apiserver.log)"
+        sleep 0.2
+      done
+      # metrics-server can lose its race with a starting API server, as at up.
+      wait_components
+      log "kube-apiserver started"
+      ;;
+    *) die "usage: cluster.sh apiserver stop|start" ;;
+  esac
+}
+
 case "$cmd" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: cluster.sh up [--port N] [--no-examples] | down | status" >&2; exit 2 ;;
+  apiserver) apiserver "$sub" ;;
+  *) echo "usage: cluster.sh up [--port N] [--no-examples] | down | status | apiserver stop|start" >&2; exit 2 ;;
 esac

@@ -317,7 +317,7 @@ describe(`usage rollups on ${testDatabase}`, () => {
     };
     const total = (s: Array<{ requests: number }>) =>
       s.reduce((n, p) => n + p.requests, 0);
-    const at = (s: Array<{ t: string }>, t: number) =>
+    const at = <P extends { t: string }>(s: P[], t: number) =>
       s.find(p => new Date(p.t).getTime() === t);
 
     const week = await usage('7d');
