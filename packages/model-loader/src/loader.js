@@ -141,7 +141,24 @@ async function loadOne(m, opts, io) {
     const done = await store.complete(dir, m.source, parsed.revision ?? null);
     if (done) return line({ cache: 'hit', bytes: done.bytes, path: rel });
 
-    planned = await (parsed.scheme === 'hf' ? hf : s3).plan(ctx, parsed);
+    const source = parsed.scheme === 'hf' ? hf : s3;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        planned = await source.plan(ctx, parsed);
+        break;
+      } catch (e) {
+        if (!transient(e) || attempt >= opts.retries || io.signal?.aborted) {
+          if (e instanceof LoaderError) throw e;
+          throw new LoaderError(`${what}: ${e.message}`);
+        }
+        io.log(
+          `${what}: ${e.message}; trying again (${attempt}/${
+            opts.retries - 1
+          })`,
+        );
+        await new Promise(r => setTimeout(r, 500 * 2 ** attempt));
+      }
+    }
     const { files } = planned;
     // Every name is checked before anything is fetched: a hostile listing writes nothing.
     const names = new Set();
