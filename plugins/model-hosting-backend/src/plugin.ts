@@ -243,7 +243,7 @@ export const modelHostingPlugin = createBackendPlugin({
           authorizer,
           metered,
           traffic,
-          new PoolSwitcher(deployments, ref => traffic.inFlightOf(ref), logger),
+          new PoolSwitcher(deployments, logger),
           {
             maxWaitMs: config.gateway.maxWaitSeconds * 1000,
             maxPendingRequests: config.gateway.maxPendingRequests,

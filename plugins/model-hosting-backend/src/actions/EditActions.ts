@@ -40,7 +40,7 @@ function children(
     replicas: md.spec.replicas ?? 1,
   });
   const out = new Map<string, KubernetesObject>();
-  for (const obj of [p.configMap, p.service, p.deployment, p.hpa]) {
+  for (const obj of [p.configMap, p.service, p.deployment, p.hpa, p.claim]) {
     if (obj) out.set(`${obj.kind}/${obj.metadata!.name}`, obj);
   }
   return out;
@@ -201,8 +201,14 @@ export class EditActions {
         },
       ]);
     }
-    // Each field given replaces the old one whole (autoscaling, model, env, …).
-    const spec = { ...md.spec, ...fields } as ModelDeploymentSpec;
+    // Each field given replaces the old one whole (autoscaling, model, env, …); null removes it
+    // (an image back to the engine's default). Required fields removed fail validation below.
+    const merged: Record<string, unknown> = { ...md.spec };
+    for (const [key, value] of Object.entries(fields)) {
+      if (value === null) delete merged[key];
+      else merged[key] = value;
+    }
+    const spec = merged as unknown as ModelDeploymentSpec;
     const problems = validateModelDeploymentSpec(spec);
     if (problems.length) throw new InputError(problems.join('; '));
     this.engines.get(spec.engine);

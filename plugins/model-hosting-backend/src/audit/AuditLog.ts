@@ -4,23 +4,9 @@ import {
   AuditEntry,
   AuditOutcome,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
+import { hideEnvValues } from '../tenancy/redact';
 
 const TABLE = 'model_hosting_audit_log';
-
-/** Literal env values may be credentials: an audit record keeps their names only. */
-export function redactEnv(input: unknown): unknown {
-  const spec = (input as { spec?: { env?: Array<{ value?: string }> } })?.spec;
-  if (!spec?.env || !Array.isArray(spec.env)) return input;
-  return {
-    ...(input as object),
-    spec: {
-      ...spec,
-      env: spec.env.map(e =>
-        e && e.value !== undefined ? { ...e, value: '(hidden)' } : e,
-      ),
-    },
-  };
-}
 
 /**
  * The columns' limit (varchar(255) on PostgreSQL). A refused request may name a cluster,
@@ -51,7 +37,7 @@ export class AuditLog {
       cluster: clip(entry.cluster),
       namespace: clip(entry.namespace),
       name: clip(entry.name),
-      input: JSON.stringify(redactEnv(entry.input ?? {})),
+      input: JSON.stringify(hideEnvValues(entry.input ?? {})),
       outcome: entry.outcome,
       message: entry.message ?? null,
       owner: entry.owner ? clip(entry.owner) : null,

@@ -306,7 +306,8 @@ export class Reconciler {
       },
     ];
     await this.gateway
-      .patchStatus(namespace, name, { ...md.status, conditions })
+      // Only the conditions: the rest of the cached status may be older than the cluster's.
+      .patchStatus(namespace, name, { conditions })
       .catch(e =>
         this.logger.debug(`could not report the failure on ${key}: ${e}`),
       );

@@ -1,6 +1,7 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import {
   InputError,
+  isError,
   NotAllowedError,
   ServiceUnavailableError,
 } from '@backstage/errors';
@@ -8,6 +9,7 @@ import {
   DeploymentRef,
   ModelDeployment,
   modelInvokePermission,
+  poolOf,
   servedModel,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { PassThrough, pipeline, Readable } from 'stream';
@@ -24,6 +26,7 @@ import {
   modelIds,
   PublishedModel,
   resolveModel,
+  unknownModelIn,
 } from './modelIds';
 import { PoolSwitcher } from './PoolSwitcher';
 import { Traffic } from './Traffic';
@@ -196,8 +199,15 @@ export class Gateway {
     const upstream = new AbortController();
     const abort = () => upstream.abort();
     signal.addEventListener('abort', abort, { once: true });
-    const timer = setTimeout(abort, this.options.requestTimeoutMs);
+    // The model server's time: it starts when the request is forwarded, not while it is held
+    // (a scale from zero or a switch may hold it up to maxWaitSeconds first).
+    let timer: NodeJS.Timeout | undefined;
+    const startTimer = () => {
+      clearTimeout(timer);
+      timer = setTimeout(abort, this.options.requestTimeoutMs);
+    };
     let finished = false;
+    let forwarded = () => {};
     const finish = (
       ok: boolean,
       started: number,
@@ -207,6 +217,7 @@ export class Gateway {
       finished = true;
       clearTimeout(timer);
       signal.removeEventListener('abort', abort);
+      forwarded();
       this.traffic.finish(ref);
       if (!metered) {
         // The engine's own counters count what it served, not what failed: errors are ours.
@@ -223,17 +234,32 @@ export class Gateway {
       });
     };
     try {
-      const md = await this.ensureServing(candidate, arrivedAt, signal);
-      const started = Date.now();
-      const res = await this.access.request(
-        ref,
-        md,
-        'POST',
-        upstreamPath(candidate.model),
-        JSON.stringify(body),
-        { 'Content-Type': 'application/json' },
-        upstream.signal,
-      );
+      let started = Date.now();
+      let res: Awaited<ReturnType<ModelServerAccess['request']>>;
+      for (let attempt = 1; ; attempt++) {
+        const serving = await this.ensureServing(candidate, arrivedAt, signal);
+        forwarded = serving.done;
+        started = Date.now();
+        startTimer();
+        res = await this.access.request(
+          ref,
+          serving.md,
+          'POST',
+          upstreamPath(candidate.model),
+          JSON.stringify(body),
+          { 'Content-Type': 'application/json' },
+          upstream.signal,
+        );
+        // Another replica's request switched the pool under this one: the old pods said the
+        // model is gone (404) or were going away (502/503). Wait for the model again.
+        const lostRace =
+          [404, 502, 503].includes(res.status) &&
+          this.switches(target) &&
+          this.movedOn(ref, candidate.model);
+        if (!lostRace || attempt >= 3) break;
+        await res.text(this.options.maxResponseBytes).catch(() => '');
+        forwarded();
+      }
       const contentType = res.headers.get('content-type') ?? 'application/json';
       const stream = (body as { stream?: boolean }).stream === true;
       if (stream || !contentType.includes('json')) {
@@ -308,6 +334,31 @@ export class Gateway {
   }
 
   /**
+   * The deployments answering for a model id. An unknown id in a namespace where the caller may
+   * invoke deployments names their models; other teams' model names are never listed.
+   */
+  private async resolve(model: string, credentials: BackstageCredentials) {
+    const all = this.deployments.all();
+    try {
+      return resolveModel(
+        model,
+        all,
+        this.options.publishedModels,
+        this.multiModel,
+      );
+    } catch (e) {
+      if (!isError(e) || e.name !== 'NotFoundError') throw e;
+      const allowed = await this.authorizer.allowed(
+        modelInvokePermission,
+        all,
+        credentials,
+      );
+      const mine = all.filter((_, i) => allowed[i]);
+      throw unknownModelIn(model, mine, this.multiModel) ?? e;
+    }
+  }
+
+  /**
    * A deployment answering for the model that the caller may invoke: one serving it now before
    * one that must switch to it; among equals, see `choose`.
    */
@@ -315,12 +366,7 @@ export class Gateway {
     model: string,
     credentials: BackstageCredentials,
   ): Promise<Candidate> {
-    const candidates = resolveModel(
-      model,
-      this.deployments.all(),
-      this.options.publishedModels,
-      this.multiModel,
-    );
+    const candidates = await this.resolve(model, credentials);
     const allowed = await this.authorizer.allowed(
       modelInvokePermission,
       candidates.map(c => c.entry),
@@ -338,43 +384,59 @@ export class Gateway {
     return pool.find(c => c.entry === chosen)!;
   }
 
+  /** Whether a deployment serves one model of its pool at a time, switching between them. */
+  private switches(entry: DeploymentEntry): boolean {
+    return !this.multiModel(entry) && poolOf(entry.md).length > 0;
+  }
+
+  /** Whether the deployment has moved on from `model` (a switch started or happened). */
+  private movedOn(ref: DeploymentRef, model: string): boolean {
+    const md = this.deployments.find(ref)?.md;
+    return (
+      !md ||
+      md.spec.model.name !== model ||
+      !!md.status?.switch ||
+      this.switcher.isDraining(ref)
+    );
+  }
+
   /**
    * Waits, within the limits, until the deployment serves the model: wakes it from zero, and for
    * a model of its pool that it does not run, asks for the switch when it is that model's turn.
+   * Returns the deployment and a function to call when the forwarded request finished.
    */
   private async ensureServing(
     candidate: Candidate,
     arrivedAt: number,
     signal: AbortSignal,
-  ): Promise<ModelDeployment> {
+  ): Promise<{ md: ModelDeployment; done: () => void }> {
     const { ref } = candidate.entry;
     const model = candidate.model;
-    const needsSwitch = !candidate.servingNow;
+    const switches = this.switches(candidate.entry);
     const current = () => this.deployments.find(ref) ?? candidate.entry;
-    const ready = () => {
-      if (!this.deployments.isServing(ref)) return false;
-      if (!needsSwitch) return true;
-      const md = current().md;
-      return (
-        servedModel(md) === model &&
-        md.spec.model.name === model &&
-        !md.status?.switch
-      );
-    };
-    if (ready()) return current().md;
+    const ready = () =>
+      this.deployments.isServing(ref) &&
+      (!switches ||
+        (servedModel(current().md) === model && !this.movedOn(ref, model)));
+    // Counted as forwarded in the same turn as the check: a switch waits for it to finish.
+    const admitted = () => ({
+      md: current().md,
+      done: this.switcher.admit(ref),
+    });
+    if (ready()) return admitted();
     if (!this.traffic.hold(ref, this.options.maxPendingRequests)) {
       throw new RetryLaterError(
         `${ref.name} is starting and already holds ${this.options.maxPendingRequests} requests; try again shortly`,
         10,
       );
     }
-    const leave = needsSwitch ? this.switcher.enter(ref, model) : () => {};
+    const leave = switches ? this.switcher.enter(ref, model) : () => {};
     try {
       const deadline = arrivedAt + this.options.maxWaitMs;
       while (!ready()) {
         const now = current();
-        const specServes = !needsSwitch || now.md.spec.model.name === model;
-        if (!specServes) await this.switcher.step(now, model);
+        if (switches && now.md.spec.model.name !== model)
+          await this.switcher.step(now, model);
         else if ((now.md.spec.replicas ?? 1) === 0)
           await this.wake(now, arrivedAt);
         if (signal.aborted) {
@@ -392,7 +454,7 @@ export class Gateway {
         }
         await new Promise(r => setTimeout(r, 50));
       }
-      return current().md;
+      return admitted();
     } finally {
       leave();
       this.traffic.release(ref);

@@ -1,5 +1,6 @@
 import { modelDeployment } from '../controller/testFixtures';
-import { resolveModel } from './modelIds';
+import { NotFoundError } from '@backstage/errors';
+import { resolveModel, unknownModelIn } from './modelIds';
 
 const entries = (c: Array<{ entry: unknown }>) => c.map(x => x.entry);
 
@@ -88,8 +89,17 @@ describe('resolveModel', () => {
       { entry: pooled, model: 'model-b', servingNow: false },
     ]);
     expect(() => resolveModel('ml-serving/model-c', [pooled], [])).toThrow(
-      "No deployment in ml-serving serves 'model-c'; its models (pools included): model-a, model-b",
+      "No deployment serves the model 'ml-serving/model-c'",
     );
+    // The gateway names the pool to callers who may invoke the deployment, and only to them.
+    expect(unknownModelIn('ml-serving/model-c', [pooled], () => false)).toEqual(
+      new NotFoundError(
+        "No deployment in ml-serving serves 'model-c'; its models (pools included): model-a, model-b",
+      ),
+    );
+    expect(
+      unknownModelIn('ml-serving/model-c', [], () => false),
+    ).toBeUndefined();
   });
 
   it('routes every expected model of an engine that serves several at once, without a switch', () => {

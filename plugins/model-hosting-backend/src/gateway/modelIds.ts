@@ -48,6 +48,33 @@ export function servable(entry: DeploymentEntry, multiModel: MultiModel) {
 export const modelIds = (e: DeploymentEntry, multiModel: MultiModel) =>
   servable(e, multiModel).map(s => `${e.ref.namespace}/${s.model}`);
 
+/**
+ * Pure: the models the deployments of a namespace can serve (pools included), for a 404 that
+ * says what to ask for instead. The caller passes only deployments it may invoke.
+ */
+export function unknownModelIn(
+  id: string,
+  mine: DeploymentEntry[],
+  multiModel: MultiModel,
+): NotFoundError | undefined {
+  const slash = id.indexOf('/');
+  if (slash <= 0) return undefined;
+  const namespace = id.slice(0, slash);
+  const offered = [
+    ...new Set(
+      mine
+        .filter(e => e.ref.namespace === namespace)
+        .flatMap(e => servable(e, multiModel).map(x => x.model)),
+    ),
+  ];
+  if (!offered.length) return undefined;
+  return new NotFoundError(
+    `No deployment in ${namespace} serves '${id.slice(
+      slash + 1,
+    )}'; its models (pools included): ${offered.slice(0, 20).join(', ')}`,
+  );
+}
+
 /** Whether a published name binds this deployment. */
 export const binds = (p: PublishedModel, e: DeploymentEntry) =>
   p.namespace === e.ref.namespace &&
@@ -100,22 +127,6 @@ export function resolveModel(
           id.slice(slash + 1),
         )
       : [];
-  if (!candidates.length && slash > 0) {
-    // The namespace has deployments, just not this model: say what they can serve.
-    const inNamespace = all.filter(e => e.ref.namespace === id.slice(0, slash));
-    if (inNamespace.length) {
-      const offered = [
-        ...new Set(
-          inNamespace.flatMap(e => servable(e, multiModel).map(x => x.model)),
-        ),
-      ];
-      throw new NotFoundError(
-        `No deployment in ${id.slice(0, slash)} serves '${id.slice(
-          slash + 1,
-        )}'; its models (pools included): ${offered.slice(0, 20).join(', ')}`,
-      );
-    }
-  }
   if (!candidates.length) {
     throw new NotFoundError(
       `No deployment serves the model '${id}': ask for '<namespace>/<model>' as GET /v1/models lists them, or for a name the admins published`,
