@@ -245,6 +245,19 @@ describe('security: the gateway', () => {
     });
   });
 
+  it("attack: probe another team's namespace for its model names → a 404 that lists none of them", async () => {
+    await expectRefused(portal, () => post(bob, chat(`${nsMl()}/guess`)), {
+      status: 404,
+      message: `No deployment serves the model '${nsMl()}/guess': ask for '<namespace>/<model>' as GET /v1/models lists them, or for a name the admins published`,
+      namespaces: [nsMl(), nsDs()],
+      usage: true,
+    });
+    // The namespace's own team is told what its deployments serve.
+    const own = await post(alice, chat(`${nsMl()}/guess`));
+    expect(own.status).toBe(404);
+    expect(JSON.stringify(own.body)).toContain(POPULAR);
+  });
+
   it('attack: invoke with no token → 401, nothing reaches the server', async () => {
     const before = await chatsReceived(nsMl(), 'llama');
     await expectRefused(
