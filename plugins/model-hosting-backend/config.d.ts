@@ -104,6 +104,14 @@ export interface Config {
       loaderImage?: string;
       /** A Hugging Face mirror for hf:// sources; the Hub itself when unset. */
       hfEndpoint?: string;
+      /** The S3-compatible store of s3:// sources for deployments whose spec.storage.s3 names none (each field apart). */
+      s3?: {
+        /** e.g. http://minio.storage:9000 */
+        endpoint?: string;
+        region?: string;
+        /** Path-style addressing (MinIO and most S3-compatible stores). */
+        pathStyle?: boolean;
+      };
     };
     /** Who may deploy where. Namespaces are opened to owners by their annotation modelhosting.io/owners or here. */
     tenancy?: {

@@ -350,6 +350,85 @@ describe('model storage: the loader in the pods, claims of the local cluster', (
     expect(g.models[0]).toMatchObject({ cache: 'miss' });
   });
 
+  it('pvc:// serves a model already on a claim of the namespace, mounted read-only, nothing copied', async () => {
+    await core.createNamespacedPersistentVolumeClaim({
+      namespace: ns(),
+      body: {
+        metadata: { name: 'team-weights' },
+        spec: {
+          accessModes: ['ReadOnlyMany'],
+          resources: { requests: { storage: '1Gi' } },
+        },
+      },
+    });
+    // The team put its model there earlier: files in the bound volume's directory.
+    const dir = await eventually(async () => {
+      const claim = await core.readNamespacedPersistentVolumeClaim({
+        namespace: ns(),
+        name: 'team-weights',
+      });
+      if (claim.status?.phase !== 'Bound') throw new Error('not bound yet');
+      const pv = await core.readPersistentVolume({
+        name: claim.spec!.volumeName!,
+      });
+      return pv.spec!.hostPath!.path;
+    }, 60_000);
+    const model = IRIS['2']['iris-classifier/2/model.joblib'];
+    fs.mkdirSync(path.join(dir, 'iris/3'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'iris/3/model.joblib'), model);
+    const before = gets();
+    assertStatus(
+      await deploy('on-claim', {
+        engine: 'http',
+        model: {
+          name: 'iris',
+          version: '3',
+          source: 'pvc://team-weights/iris/3',
+        },
+      }),
+      201,
+    );
+    await net.waitReady(ns(), 'on-claim', 1, { timeoutMs: 90_000 });
+    const { report: r } = await report('on-claim');
+    expect(r.models).toEqual([
+      expect.objectContaining({ model: 'iris', cache: 'volume' }),
+    ]);
+    expect(gets() - before).toBe(0);
+    // The server reads the claim itself.
+    const [served] = await servedPods(net, ns(), 'on-claim');
+    const modelPath = (served as any).modelPath as string;
+    expect(fs.realpathSync(modelPath)).toBe(
+      fs.realpathSync(path.join(dir, 'iris/3')),
+    );
+    expect(fs.readFileSync(path.join(modelPath, 'model.joblib'))).toEqual(
+      model,
+    );
+    const [p] = await pods('on-claim');
+    expect(p.spec!.containers[0].volumeMounts).toContainEqual({
+      name: 'src-team-weights',
+      mountPath: '/sources/team-weights',
+      readOnly: true,
+    });
+    await waitForDeployment(
+      mh,
+      ns(),
+      'on-claim',
+      d => d.resource.status?.modelCache?.hit === true,
+    );
+  });
+
+  it('refuses a pvc:// path that leaves its claim, before anything is written', async () => {
+    const res = await deploy('escape', {
+      engine: 'http',
+      model: { name: 'iris', source: 'pvc://team-weights/../other' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain(
+      "spec.model.source 'pvc://team-weights/../other' must be pvc://<claim>/<path inside it>",
+    );
+    expect((await pods('escape')).length).toBe(0);
+  });
+
   it('Ollama on a shared claim (the Model Manager way): what it holds survives a new pod', async () => {
     const models = (await net.refreshRealOllama()).models ?? [];
     expect(models).toContain('tiny-llama:latest');

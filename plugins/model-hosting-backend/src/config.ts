@@ -95,6 +95,8 @@ export interface ModelHostingConfig {
     loaderImage: string;
     /** A Hugging Face mirror for hf:// sources; the Hub itself when unset. */
     hfEndpoint?: string;
+    /** The S3-compatible store of s3:// sources when a deployment names none. */
+    s3?: { endpoint?: string; region?: string; pathStyle?: boolean };
   };
 }
 
@@ -302,6 +304,13 @@ export function readModelHostingConfig(
         c?.getOptionalString('storage.loaderImage') ??
         'ghcr.io/modelhosting/model-loader:0.1.0',
       hfEndpoint: c?.getOptionalString('storage.hfEndpoint'),
+      s3: c?.has('storage.s3')
+        ? {
+            endpoint: c.getOptionalString('storage.s3.endpoint'),
+            region: c.getOptionalString('storage.s3.region'),
+            pathStyle: c.getOptionalBoolean('storage.s3.pathStyle'),
+          }
+        : undefined,
     },
     tenancy: {
       namespaces: (tenancy?.getOptionalConfigArray('namespaces') ?? []).map(

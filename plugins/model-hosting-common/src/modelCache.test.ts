@@ -1,4 +1,4 @@
-import { isLoaderSource, modelCacheDir } from './modelCache';
+import { isLoaderSource, modelCacheDir, parsePvcSource } from './modelCache';
 
 describe('modelCacheDir', () => {
   it('places each source and revision in its own directory', () => {
@@ -27,5 +27,21 @@ describe('modelCacheDir', () => {
     expect(
       ['ollama://llama3.1:8b', 'https://x', undefined].map(isLoaderSource),
     ).toEqual([false, false, false]);
+  });
+});
+
+describe('parsePvcSource', () => {
+  it.each([
+    ['pvc://weights/llama/8b', { claim: 'weights', path: 'llama/8b' }],
+    ['pvc://weights', { claim: 'weights', path: '' }],
+    ['pvc://weights/iris/', { claim: 'weights', path: 'iris' }],
+    ['pvc://weights/../secrets', undefined],
+    ['pvc://weights/a//b', undefined],
+    ['pvc://weights/./a', undefined],
+    ['pvc://Weights/a', undefined],
+    ['pvc://', undefined],
+    ['s3://bucket/a', undefined],
+  ])('%s', (source, expected) => {
+    expect(parsePvcSource(source)).toEqual(expected);
   });
 });

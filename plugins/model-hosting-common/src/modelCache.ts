@@ -40,3 +40,44 @@ export function modelCacheDir(source: string, version?: string): string {
   }
   return `${scheme}/${slug(rest)}/${slug(revision || 'default')}`;
 }
+
+/**
+ * Pure: the claim and the path inside it of a `pvc://claim/path` source (a model already on a
+ * claim of the deployment's namespace); undefined when it is not one, or names no claim, or its
+ * path could leave the claim.
+ */
+export function parsePvcSource(
+  source: string | undefined,
+): { claim: string; path: string } | undefined {
+  const m = /^pvc:\/\/([a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)(?:\/(.*))?$/.exec(
+    source ?? '',
+  );
+  if (!m) return undefined;
+  const path = (m[2] ?? '').replace(/\/+$/, '');
+  const parts = path ? path.split('/') : [];
+  if (parts.some(p => p === '' || p === '.' || p === '..' || p.includes('\0')))
+    return undefined;
+  return { claim: m[1], path };
+}
+
+/** Where pvc:// sources' claims are mounted (read-only) in the loader and the server. */
+export const MODEL_SOURCES_DIR = '/sources';
+
+/**
+ * Pure: where a model's files are inside the server's container: on its own claim (pvc://), in
+ * the cache the loader fills (hf://, s3://) under the engine's mount path, or undefined when the
+ * engine fetches the model itself.
+ */
+export function modelLocalPath(
+  model: { source?: string; version?: string },
+  cacheMountPath: string,
+): string | undefined {
+  const onClaim = parsePvcSource(model.source);
+  if (onClaim)
+    return [MODEL_SOURCES_DIR, onClaim.claim, onClaim.path]
+      .filter(Boolean)
+      .join('/');
+  return isLoaderSource(model.source)
+    ? `${cacheMountPath}/${modelCacheDir(model.source!, model.version)}`
+    : undefined;
+}

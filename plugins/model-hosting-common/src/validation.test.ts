@@ -30,6 +30,14 @@ describe('validateModelDeploymentSpec', () => {
     ],
     [{ ...spec, replica: 3 }, "spec has an unknown field 'replica'"],
     [{ engine: 'vllm', model: { name: 'm' } }, 'spec.owner is required'],
+    [
+      { ...spec, model: { name: 'm', source: 'pvc://weights/../other' } },
+      "spec.model.source 'pvc://weights/../other' must be pvc://<claim>/<path inside it>",
+    ],
+    [
+      { ...spec, models: [{ name: 'b', source: 'pvc://Weights' }] },
+      "spec.models[0].source 'pvc://Weights' must be",
+    ],
   ])('explains %j', (input, message) => {
     expect(validateModelDeploymentSpec(input).join('\n')).toContain(message);
   });

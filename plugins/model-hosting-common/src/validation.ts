@@ -3,6 +3,7 @@ import {
   modelDeploymentOpenApiSchema,
   ModelDeploymentSpec,
 } from './modelDeployment';
+import { parsePvcSource } from './modelCache';
 
 /** Input is stricter than the API server, which drops unknown fields silently: reject them. */
 function strict(node: any): any {
@@ -60,8 +61,26 @@ function describe(e: ErrorObject): string {
  * Returns one readable message per problem; empty when valid.
  */
 export function validateModelDeploymentSpec(spec: unknown): string[] {
-  if (validateSpec(spec)) return [];
-  return [...new Set((validateSpec.errors ?? []).map(describe))];
+  if (!validateSpec(spec))
+    return [...new Set((validateSpec.errors ?? []).map(describe))];
+  return sourceProblems(spec as ModelDeploymentSpec);
+}
+
+/** A pvc:// source names a claim and a path that stays inside it. */
+function sourceProblems(spec: ModelDeploymentSpec): string[] {
+  const sources = [
+    ['spec.model.source', spec.model.source],
+    ...(spec.models ?? []).map((m, i) => [
+      `spec.models[${i}].source`,
+      m.source,
+    ]),
+  ];
+  return sources
+    .filter(([, s]) => s?.startsWith('pvc://') && !parsePvcSource(s))
+    .map(
+      ([path, s]) =>
+        `${path} '${s}' must be pvc://<claim>/<path inside it> (a claim name of lowercase letters, digits and '-'; no '.', '..' or empty segments)`,
+    );
 }
 
 export function isModelDeploymentSpec(

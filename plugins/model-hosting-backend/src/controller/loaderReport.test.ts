@@ -41,6 +41,19 @@ describe('modelCacheOf', () => {
     });
   });
 
+  it.each([
+    [['hit', 'volume'], true],
+    [['engine'], true],
+    [['hit', 'error'], true],
+    [['hit', 'miss'], false],
+  ])('counts only a download as a miss: %j → hit %s', (caches, hit) => {
+    const message = JSON.stringify({
+      models: caches.map(cache => ({ model: 'm', cache })),
+      seconds: 1,
+    });
+    expect(modelCacheOf([pod(message)] as any)?.hit).toBe(hit);
+  });
+
   it('ignores a failed loader and a message that is not a report', () => {
     expect(
       modelCacheOf([pod('access denied', 1), pod('not json')] as any),

@@ -46,7 +46,9 @@ export function modelCacheOf(pods: V1Pod[]): ModelCache | undefined {
   const seconds = Number(latest.report.seconds);
   const bytes = Number(models[0]?.bytes);
   return {
-    hit: models.length > 0 && models.every(m => m.cache === 'hit'),
+    // Only a download is a miss: a model on its own claim (volume), one the engine pulls
+    // (engine) or a preload that failed (error) fetched nothing.
+    hit: models.length > 0 && models.every(m => m.cache !== 'miss'),
     ...(Number.isFinite(seconds)
       ? { loadSeconds: Math.round(seconds * 10) / 10 }
       : {}),

@@ -108,6 +108,69 @@ describe('storage in the plan', () => {
     expect(p.claim).toBeUndefined();
   });
 
+  it("takes the admins' S3 store for a deployment that names none, field by field", () => {
+    const md = modelDeployment(m => {
+      m.spec.engine = 'http';
+      m.spec.model = { name: 'iris', source: 's3://models/iris' };
+      m.spec.storage = { s3: { region: 'eu-west-1' } };
+    });
+    const p = plan(
+      md,
+      engines.get('http'),
+      { replicas: 1 },
+      {
+        loaderImage: 'loader:1',
+        s3: {
+          endpoint: 'http://minio.storage:9000',
+          region: 'us-east-1',
+          pathStyle: true,
+        },
+      },
+    );
+    expect(pod(p).initContainers![0].env).toEqual(
+      expect.arrayContaining([
+        { name: 'S3_ENDPOINT', value: 'http://minio.storage:9000' },
+        { name: 'S3_REGION', value: 'eu-west-1' },
+        { name: 'S3_FORCE_PATH_STYLE', value: 'true' },
+      ]),
+    );
+  });
+
+  it('mounts a pvc:// source read-only for the loader and the server, and serves it from there', () => {
+    const md = modelDeployment(m => {
+      m.spec.engine = 'http';
+      m.spec.model = { name: 'iris', source: 'pvc://team-weights/iris/3' };
+    });
+    const p = plan(
+      md,
+      engines.get('http'),
+      { replicas: 1 },
+      { loaderImage: 'loader:1' },
+    );
+    const source = {
+      name: 'src-team-weights',
+      mountPath: '/sources/team-weights',
+      readOnly: true,
+    };
+    expect(pod(p).volumes).toEqual(
+      expect.arrayContaining([
+        {
+          name: 'src-team-weights',
+          persistentVolumeClaim: { claimName: 'team-weights', readOnly: true },
+        },
+      ]),
+    );
+    expect(pod(p).initContainers![0].volumeMounts).toContainEqual(source);
+    expect(pod(p).containers[0].volumeMounts).toContainEqual(source);
+    expect(pod(p).containers[0].env).toContainEqual({
+      name: 'MODEL_PATH',
+      value: '/sources/team-weights/iris/3',
+    });
+    expect(p.configMap.data!.MLSERVER_MODEL_URI).toBe(
+      '/sources/team-weights/iris/3',
+    );
+  });
+
   it('gives vLLM on several GPUs a memory /dev/shm, its token, and the loaded files', () => {
     const md = modelDeployment(m => {
       m.spec.model = { name: 'org/model', source: 'hf://org/model@abc123' };

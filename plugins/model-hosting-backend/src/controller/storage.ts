@@ -8,7 +8,9 @@ import {
 import {
   isLoaderSource,
   ModelDeployment,
-  modelCacheDir,
+  MODEL_SOURCES_DIR,
+  modelLocalPath,
+  parsePvcSource,
   poolOf,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { EngineAdapter } from '@modelhosting/backstage-plugin-model-hosting-node';
@@ -18,12 +20,18 @@ export interface StorageOptions {
   loaderImage: string;
   /** A Hugging Face mirror for hf:// sources (the Hub's own address otherwise). */
   hfEndpoint?: string;
+  /** The store of s3:// sources when the deployment names none (each field apart). */
+  s3?: { endpoint?: string; region?: string; pathStyle?: boolean };
 }
 
 export const DEFAULT_LOADER_IMAGE = 'ghcr.io/modelhosting/model-loader:0.1.0';
 
 /** The loader sees the cache here, whatever the engine's own path. */
 const LOADER_CACHE = '/models';
+
+/** A volume name (a DNS label of at most 63) for a source claim. */
+const sourceVolume = (claim: string) =>
+  `src-${claim}`.length <= 63 ? `src-${claim}` : `src-${claim.slice(0, 50)}`;
 
 /** The claim a deployment's cache lives on: the one named, or the one the reconciler creates. */
 export const cacheClaimName = (md: ModelDeployment) =>
@@ -126,8 +134,29 @@ export function storagePlan(
     }
   }
 
+  // Models already on a claim of the namespace: mounted read-only, never copied.
+  const sourceClaims = [
+    ...new Set(
+      toLoad
+        .map(m => parsePvcSource(m.source)?.claim)
+        .filter((c): c is string => !!c),
+    ),
+  ];
+  const sourceMounts: V1VolumeMount[] = sourceClaims.map(claim => ({
+    name: sourceVolume(claim),
+    mountPath: `${MODEL_SOURCES_DIR}/${claim}`,
+    readOnly: true,
+  }));
+  for (const claim of sourceClaims) {
+    out.volumes.push({
+      name: sourceVolume(claim),
+      persistentVolumeClaim: { claimName: claim, readOnly: true },
+    });
+  }
+  out.mounts.push(...sourceMounts);
+
   if (toLoad.length) {
-    const s3 = storage?.s3;
+    const s3 = { ...options.s3, ...storage?.s3 };
     out.initContainers.push({
       name: 'model-loader',
       image: options.loaderImage,
@@ -157,7 +186,10 @@ export function storagePlan(
           'AWS_SECRET_ACCESS_KEY',
         ]),
       ],
-      volumeMounts: [{ name: 'model-cache', mountPath: LOADER_CACHE }],
+      volumeMounts: [
+        { name: 'model-cache', mountPath: LOADER_CACHE },
+        ...sourceMounts,
+      ],
       terminationMessagePath: '/dev/termination-log',
       terminationMessagePolicy: 'File',
       securityContext: {
@@ -168,16 +200,11 @@ export function storagePlan(
     });
   }
 
-  const running = md.spec.model;
-  if (isLoaderSource(running.source)) {
-    out.env.push({
-      name: 'MODEL_PATH',
-      value: `${engine.cacheMountPath ?? LOADER_CACHE}/${modelCacheDir(
-        running.source!,
-        running.version,
-      )}`,
-    });
-  }
+  const local = modelLocalPath(
+    md.spec.model,
+    engine.cacheMountPath ?? LOADER_CACHE,
+  );
+  if (local) out.env.push({ name: 'MODEL_PATH', value: local });
   // Engines that download by themselves (vLLM from the Hub) need the token too.
   out.env.push(...secretEnv(secret, ['HF_TOKEN']));
 

@@ -1,7 +1,4 @@
-import {
-  isLoaderSource,
-  modelCacheDir,
-} from '@modelhosting/backstage-plugin-model-hosting-common';
+import { modelLocalPath } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   configEnv,
   EngineAdapter,
@@ -14,9 +11,7 @@ const PORT = 8080;
 
 /** The model's files: in the cache when the loader fetched them, else the source itself. */
 const localUri = (model: { source?: string; version?: string }) =>
-  isLoaderSource(model.source)
-    ? `/mnt/models/${modelCacheDir(model.source!, model.version)}`
-    : model.source ?? '';
+  modelLocalPath(model, '/mnt/models') ?? model.source ?? '';
 const healthPath = (path?: string) => path ?? '/v2/health/ready';
 
 /** A plain HTTP predictor; by default MLServer, which serves scikit-learn, XGBoost and MLflow models. */

@@ -67,17 +67,20 @@ export function podInfo(pod: V1Pod, node: V1Node | undefined): PodInfo {
   const waiting = pod.status?.containerStatuses?.find(s => s.state?.waiting)
     ?.state?.waiting;
   // A model loader that failed says why (its termination message): the server never started.
-  const loader = pod.status?.initContainerStatuses?.find(
+  // A kubelet backing off shows the failure in lastState (state is then waiting: CrashLoopBackOff).
+  const loaderStatus = pod.status?.initContainerStatuses?.find(
     s => s.name === 'model-loader',
-  )?.state;
-  const loaderFailed =
-    loader?.terminated && loader.terminated.exitCode !== 0
-      ? `model-loader: ${(
-          loader.terminated.message ??
-          loader.terminated.reason ??
-          'failed'
-        ).slice(0, 500)}`
-      : undefined;
+  );
+  const failed = [
+    loaderStatus?.state?.terminated,
+    loaderStatus?.lastState?.terminated,
+  ].find(t => t && t.exitCode !== 0);
+  const loaderFailed = failed
+    ? `model-loader: ${(failed.message ?? failed.reason ?? 'failed').slice(
+        0,
+        500,
+      )}`
+    : undefined;
   return {
     name: pod.metadata!.name!,
     node: pod.spec?.nodeName,

@@ -25,6 +25,7 @@ import {
   Candidate,
   modelIds,
   PublishedModel,
+  requireOneOwner,
   resolveModel,
   unknownModelIn,
 } from './modelIds';
@@ -375,6 +376,7 @@ export class Gateway {
     const mine = candidates.filter((_, i) => allowed[i]);
     if (mine.length === 0)
       throw new NotAllowedError(`You may not invoke the model '${model}'`);
+    requireOneOwner(model, mine);
     const now = mine.filter(c => c.servingNow);
     const pool = now.length ? now : mine;
     const chosen = choose(

@@ -1,6 +1,6 @@
 import { modelDeployment } from '../controller/testFixtures';
 import { NotFoundError } from '@backstage/errors';
-import { resolveModel, unknownModelIn } from './modelIds';
+import { requireOneOwner, resolveModel, unknownModelIn } from './modelIds';
 
 const entries = (c: Array<{ entry: unknown }>) => c.map(x => x.entry);
 
@@ -55,9 +55,14 @@ describe('resolveModel', () => {
       'llama3.1:8b',
       'east',
     );
+    const both = resolveModel('ml-serving/llama3.1:8b', [ml, other], []);
+    expect(() => requireOneOwner('ml-serving/llama3.1:8b', both)).toThrow(
+      "The model 'ml-serving/llama3.1:8b' is served by deployments of several owners (group:default/ml-platform, group:default/data-science); ask the admins to publish which one it means",
+    );
+    // Among what the caller may invoke there is one owner: no conflict.
     expect(() =>
-      resolveModel('ml-serving/llama3.1:8b', [ml, other], []),
-    ).toThrow('several owners');
+      requireOneOwner('ml-serving/llama3.1:8b', both.slice(0, 1)),
+    ).not.toThrow();
   });
 
   it('keeps a model name with slashes whole after its namespace', () => {

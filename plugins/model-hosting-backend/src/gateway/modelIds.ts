@@ -86,8 +86,7 @@ export const binds = (p: PublishedModel, e: DeploymentEntry) =>
  * namespaced (`ml-serving/llama3.1:8b`) because namespaces are opened to owners by admins: a
  * tenant can only publish models under its own namespaces, so nobody receives prompts by naming a
  * deployment after a popular model. A bare name works only when the admins published it in
- * config. An id served by deployments of several owners is refused rather than guessed. A model
- * of a deployment's pool counts, whether it runs now or a switch must start it.
+ * config. A model of a deployment's pool counts, whether it runs now or a switch must start it.
  */
 export function resolveModel(
   id: string,
@@ -132,6 +131,15 @@ export function resolveModel(
       `No deployment serves the model '${id}': ask for '<namespace>/<model>' as GET /v1/models lists them, or for a name the admins published`,
     );
   }
+  return candidates;
+}
+
+/**
+ * Pure: refuses an id that deployments of several owners answer for, among those the caller may
+ * invoke (so nobody learns of owners whose deployments they may not use): ambiguous ids are
+ * refused rather than guessed.
+ */
+export function requireOneOwner(id: string, candidates: Candidate[]) {
   const owners = new Set(
     candidates.map(c => normalizeOwnerRef(c.entry.md.spec.owner)),
   );
@@ -139,10 +147,7 @@ export function resolveModel(
     throw new ConflictError(
       `The model '${id}' is served by deployments of several owners (${[
         ...owners,
-      ].join(
-        ', ',
-      )}) on different clusters; ask the admins to publish which one it means`,
+      ].join(', ')}); ask the admins to publish which one it means`,
     );
   }
-  return candidates;
 }
