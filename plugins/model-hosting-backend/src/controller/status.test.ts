@@ -54,6 +54,40 @@ describe('computeStatus', () => {
     });
   });
 
+  it("keeps the health checks' verdict while a replica is ready, and makes it Unknown when none is", () => {
+    const checked = modelDeployment(m => {
+      m.status = {
+        conditions: [
+          {
+            type: 'Healthy',
+            status: 'True',
+            reason: 'Checked',
+            message: 'ok',
+            lastTransitionTime: '2026-11-24T11:00:00Z',
+          },
+        ],
+      };
+    });
+    const healthy = (ready: number) => {
+      const deployment = settledDeployment('model-a', 2);
+      deployment.status = { replicas: 2, readyReplicas: ready };
+      return computeStatus(
+        checked,
+        engineFor('vllm'),
+        { deployment, pods: [] },
+        apply,
+        now,
+      ).conditions!.find(c => c.type === 'Healthy');
+    };
+    expect(healthy(1)).toMatchObject({ status: 'True', message: 'ok' });
+    expect(healthy(0)).toMatchObject({
+      status: 'Unknown',
+      reason: 'NoReadyReplica',
+      message: 'no replica is ready: nothing to check',
+      lastTransitionTime: now.toISOString(),
+    });
+  });
+
   it('is Switching while a switch runs and keeps the old model as active', () => {
     const sw = {
       from: 'model-a',

@@ -119,9 +119,27 @@ export function computeStatus(
       at,
     ),
   );
-  // Health checks own the Healthy condition; keep it as they left it.
+  // Health checks own the Healthy condition; keep it as they left it, unless no replica is
+  // ready: then nothing is checked and an old verdict would mislead.
   const healthy = previous?.find(c => c.type === 'Healthy');
-  if (healthy) conditions.push(healthy);
+  if (healthy && ready === 0) {
+    const reason = desired === 0 ? 'ScaledToZero' : 'NoReadyReplica';
+    conditions.push(
+      healthy.status === 'Unknown' && healthy.reason === reason
+        ? healthy
+        : {
+            type: 'Healthy',
+            status: 'Unknown',
+            reason,
+            message:
+              desired === 0
+                ? 'scaled to zero: nothing to check'
+                : 'no replica is ready: nothing to check',
+            observedGeneration: generation,
+            lastTransitionTime: at,
+          },
+    );
+  } else if (healthy) conditions.push(healthy);
 
   const status: ModelDeploymentStatus = {
     ...md.status,
