@@ -37,14 +37,28 @@ phase "starting the test cluster"
 export MH_TEST_STATE_DIR=$repo/.local/test-cluster
 export MH_TEST_CLUSTER=${MH_TEST_CLUSTER:-mh-test}
 MH_CLUSTER=$MH_TEST_CLUSTER MH_KUBE_PORT=0 MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh down >/dev/null 2>&1 || true
-trap 'MH_CLUSTER=$MH_TEST_CLUSTER MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh down >/dev/null 2>&1 || true' EXIT
+pg_dir=""
+trap 'MH_CLUSTER=$MH_TEST_CLUSTER MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh down >/dev/null 2>&1 || true; [ -z "$pg_dir" ] || bash scripts/postgres.sh stop "$pg_dir"' EXIT
 MH_CLUSTER=$MH_TEST_CLUSTER MH_KUBE_PORT=0 MH_STATE_DIR=$MH_TEST_STATE_DIR bash scripts/cluster/cluster.sh up >/dev/null
+
+# One PostgreSQL server for the run (production's database): the two-replica test, the integration
+# suite's PostgreSQL pass and the production walk each make their own databases on it.
+phase "starting PostgreSQL (Debian's postgresql; a throwaway cluster on 127.0.0.1)"
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/mh-pg-XXXXXX")
+pg_env=$(bash scripts/postgres.sh start "$pg_dir") # exports MH_TEST_PG_URL
+eval "$pg_env"
 
 phase "integration tests"
 CI=true yarn workspace integration-tests test:integration
 
+phase "integration tests on PostgreSQL (the suites that touch the database)"
+CI=true yarn workspace integration-tests test:integration:pg
+
 phase "end-to-end tests"
 CI=true yarn test:e2e
+
+phase "end-to-end tests against the production bundle (built and laid out as the image; PostgreSQL; kubeconfig and in-cluster)"
+CI=true yarn playwright test -c playwright.production.config.ts
 
 phase "install test: the packed plugins in a separate Backstage app"
 yarn workspace install-test test:install
