@@ -24,6 +24,7 @@ yarn() { node "$repo/.yarn/releases/yarn-4.13.0.cjs" "$@"; }
 export YARN_ENABLE_TELEMETRY=0 SCARF_ANALYTICS=false
 
 cd "$repo"
+mkdir -p "$repo/.local"
 if [ "$build" = 1 ]; then
   say "yarn build:backend (the backend bundle with the app's production build)"
   yarn build:backend >"$repo/.local/build-backend.log" 2>&1 ||
