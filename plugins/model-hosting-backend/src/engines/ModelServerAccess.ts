@@ -53,6 +53,8 @@ interface Target {
   url: string;
   headers: Record<string, string>;
   agent: http.Agent;
+  /** Bodies go chunked (see httpRequest): through the API server's proxy. */
+  chunked?: boolean;
 }
 
 /**
@@ -126,6 +128,7 @@ export class ModelServerAccess {
       )}/${proxied}/proxy${path}`,
       headers,
       agent: this.proxyAgent(ref.cluster, server, opts),
+      chunked: true,
     };
   }
 
@@ -173,6 +176,7 @@ export class ModelServerAccess {
       body,
       signal,
       agent: target.agent,
+      chunked: target.chunked,
     });
   }
 

@@ -28,11 +28,20 @@ export function httpRequest(
     body?: string;
     signal: AbortSignal;
     agent: http.Agent;
+    /**
+     * Send the body chunked, without a length. Through the API server's proxy a body with a
+     * length lets the server answer before the proxy has looked for the body's end; the proxy
+     * then cuts the answer off mid-stream (golang/go#40747). Chunked, the proxy sees the end
+     * before the server can answer.
+     */
+    chunked?: boolean;
   },
 ): Promise<ModelServerHttpResponse> {
   const headers =
     init.body === undefined
       ? init.headers
+      : init.chunked
+      ? { ...init.headers, 'Transfer-Encoding': 'chunked' }
       : {
           ...init.headers,
           'Content-Length': String(Buffer.byteLength(init.body)),
@@ -74,6 +83,7 @@ export function httpRequest(
       },
     );
     req.on('error', reject);
-    req.end(init.body);
+    if (init.body !== undefined && init.chunked) req.write(init.body);
+    req.end(init.chunked ? undefined : init.body);
   });
 }
