@@ -15,11 +15,13 @@ set -euo pipefail
 
 die() { echo "postgres.sh: $*" >&2; exit 1; }
 
+# Returns 0 explicitly: called from the EXIT trap, a bare `return` would return the status that
+# ended the script, and set -e would end the trap before the server is stopped.
 bindir() {
   local d
   # The newest installed major version.
   d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-  [ -n "$d" ] && [ -x "$d/postgres" ] && { echo "$d"; return; }
+  [ -n "$d" ] && [ -x "$d/postgres" ] && { echo "$d"; return 0; }
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "postgres.sh: installing Debian's postgresql for the tests" >&2
     export DEBIAN_FRONTEND=noninteractive
@@ -27,7 +29,7 @@ bindir() {
       { apt-get update >/dev/null && apt-get install -y postgresql >/dev/null; } ||
       die "could not install postgresql with apt-get"
     d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-    [ -n "$d" ] && [ -x "$d/postgres" ] && { echo "$d"; return; }
+    [ -n "$d" ] && [ -x "$d/postgres" ] && { echo "$d"; return 0; }
   fi
   die "the PostgreSQL server is missing (no /usr/lib/postgresql/*/bin/postgres). Install it (Debian/Ubuntu: sudo apt-get install postgresql)."
 }
@@ -86,7 +88,13 @@ case "$cmd" in
     dir=$(mktemp -d /tmp/mh-pg-XXXXXX)
     trap 'stop "$dir"' EXIT
     eval "$(start "$dir")"
-    "$@"
+    # In the background with our stdin, so that a signal to this script reaches the command at once
+    # and the server is stopped too (bash runs EXIT traps on exit, not on death by a signal).
+    "$@" <&0 &
+    pid=$!
+    trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit 143' TERM
+    trap 'kill -INT "$pid" 2>/dev/null; wait "$pid"; exit 130' INT
+    wait "$pid"
     ;;
   *) die "usage: postgres.sh start DIR | stop DIR | run -- CMD..." ;;
 esac
