@@ -21,6 +21,14 @@
 # stand-in for its engine (or real Ollama) and sets the pod's readiness from its probes. Its control
 # API for tests is named in $MH_STATE_DIR/<name>.pod-runner.json. Without root the cluster starts
 # without one, and says so: pods are then Ready at once with nothing behind their IPs.
+#
+# Model store (with the pod network; MH_MODEL_STORE=off for none): model-store.mjs serves what the
+# model loader of hf:// and s3:// deployments fetches, on the pod network's host address and on
+# loopback: a Hugging Face Hub stand-in (any org/name, small synthetic files) and a real S3 server
+# (versitygw, built once into ~/.cache/model-hosting) holding s3://models/iris versions 1.0.0 and
+# 1.4.0. The generated app-config points modelHosting.storage at both; the examples' namespace gets
+# the Secret model-store-credentials with the store's S3 keys (made per cluster). Details, with the
+# keys: $MH_STATE_DIR/<name>.model-store.json (mode 600).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -56,6 +64,9 @@ podnet_env=$state/$name.podnet
 runner_pid=$state/$name.pod-runner.pid
 runner_info=$state/$name.pod-runner.json
 runner_log=$state/$name.pod-runner.log
+store=$here/model-store.mjs
+store_info=$state/$name.model-store.json
+store_build=""
 cidr=""
 podnet=0
 
@@ -168,6 +179,34 @@ stop_runner() {
   rm -f "$runner_pid" "$runner_info"
 }
 
+# ---- model store ------------------------------------------------------------------------------
+
+store_wanted() { [ "$podnet" = 1 ] && [ "${MH_MODEL_STORE:-}" != off ]; }
+
+# Builds versitygw in the background (about 3 minutes the first time, then cached) while the
+# cluster starts; store_up waits for it.
+store_build_start() {
+  store_wanted || return 0
+  nice -n 10 node "$store" build >>"$logfile" 2>&1 &
+  store_build=$!
+}
+
+store_up() {
+  if ! store_wanted; then
+    if [ "$podnet" = 1 ]; then log "no model store (MH_MODEL_STORE=off): hf:// and s3:// models cannot load"; fi
+    return 0
+  fi
+  if [ -n "$store_build" ]; then
+    wait "$store_build" || { tail -n 30 "$logfile" >&2; die "building versitygw for the model store failed (full log: $logfile)"; }
+    store_build=""
+  fi
+  step "starting the model store (scripts/cluster/model-store.mjs)" \
+    node "$store" up --name "$name" --state "$state" --host "$(podnet_var HOST_ADDR)"
+  log "$(node "$store" status --name "$name" --state "$state" 2>/dev/null | sed 's/; details.*//')"
+}
+
+store_var() { node -e 'const i=require(process.argv[1]);console.log(process.argv[2].split(".").reduce((o,k)=>o[k],i))' "$store_info" "$1"; }
+
 # ---- components --------------------------------------------------------------------------------
 
 # Components whose process is gone (kwokctl keeps their pids in its workdir); a zombie counts as gone.
@@ -236,6 +275,7 @@ up() {
     port_in_use "$port" && die "port $port is already in use on 127.0.0.1. Stop what uses it (ss -ltnp 'sport = :$port') or pick another with MH_KUBE_PORT=<port>."
     cidr=$(bash "$here/podnet.sh" cidr "$name")
     podnet_up
+    store_build_start
     write_config
     if kwokctl create cluster --name "$name" --config "$state/$name.kwok.yaml" --dry-run 2>&1 | grep -Eqi "download https?:"; then
       die "kwokctl would download something; the local binaries in $K8S_BIN are incomplete. Run scripts/cluster/build.sh."
@@ -255,9 +295,18 @@ up() {
   # The HPA needs resource metrics: wait until metrics-server serves them (starting it again if it died).
   wait_components
   step "installing RBAC" "${k[@]}" apply -f "$repo/k8s/rbac/"
+  store_up
   write_backstage_config
   if [ "$podnet" = 1 ]; then start_runner; fi
   if [ "$examples" = 1 ]; then
+    step "installing the examples' namespace" "${k[@]}" apply -f "$repo/k8s/examples/00-namespace.yaml"
+    # The Secret the examples name in spec.storage.credentials, with the local store's S3 keys
+    # (through a pipe: never on a command line).
+    if store_wanted; then
+      step "creating the Secret model-store-credentials in ml-serving" \
+        bash -c 'set -o pipefail; node "$1" secret --name "$2" --state "$3" --namespace ml-serving | "${@:4}" apply -f -' \
+        _ "$store" "$name" "$state" "${k[@]}"
+    fi
     step "installing the examples" "${k[@]}" apply -f "$repo/k8s/examples/"
   fi
   log "ready; kubeconfig: $kubeconfig"
@@ -283,11 +332,25 @@ kubernetes:
           serviceAccountToken: $token
           caData: $ca
 EOF
+  # The model loader fetches hf:// and s3:// models from the local model store (the addresses pods
+  # reach); deployments naming a store of their own in spec.storage.s3 keep it.
+  if store_wanted && [ -f "$store_info" ]; then
+    cat >> "$state/$name.app-config.yaml" <<EOF
+modelHosting:
+  storage:
+    hfEndpoint: $(store_var hub.url)
+    s3:
+      endpoint: $(store_var s3.endpoint)
+      region: $(store_var s3.region)
+      pathStyle: true
+EOF
+  fi
 }
 
 down() {
   tools
   stop_runner
+  node "$store" down --name "$name" --state "$state" >/dev/null 2>&1 || true
   kwokctl delete cluster --name "$name" >/dev/null 2>&1 || true
   bash "$here/podnet.sh" down "$name" >/dev/null 2>&1 || true
   log "stopped"
@@ -303,6 +366,7 @@ status() {
   else
     echo "pod network: none"
   fi
+  node "$store" status --name "$name" --state "$state" 2>/dev/null || true
 }
 
 # An API server outage for tests: only kube-apiserver goes; etcd keeps the state, and the other

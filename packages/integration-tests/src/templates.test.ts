@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import request from 'supertest';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import scaffolderEntityModel from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
@@ -18,8 +18,29 @@ import { adminKubeConfig, eventually, repo, useNamespace } from './kube';
 const templateFile = (dir: string) =>
   path.join(repo, 'templates', dir, 'template.yaml');
 
+/** The Secret the HTTP predictor template names by default, as admins make it in a namespace. */
+const STORE_SECRET = 'model-store-credentials';
+
+/**
+ * The test cluster's model store (scripts/cluster/model-store.mjs, started by cluster.sh): the
+ * Hub stand-in and the S3 server holding s3://models/iris, with its keys.
+ */
+function modelStore() {
+  const file = process.env.MH_TEST_KUBECONFIG!.replace(
+    /\.kubeconfig$/,
+    '.model-store.json',
+  );
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `${file} is missing: the test cluster runs without its model store (it needs the pod network; MH_MODEL_STORE=off?)`,
+    );
+  }
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
 /** The real catalog and scaffolder with the model-hosting plugin and both of its modules. */
 async function startPortal(permissions?: 'no-create') {
+  const base = testAppConfig();
   const deny = (name: string) =>
     permissions === 'no-create' && name === 'model-hosting.deployment.create';
   const backend = await startTestBackend({
@@ -44,8 +65,12 @@ async function startPortal(permissions?: 'no-create') {
       }).factory,
       mockServices.rootConfig.factory({
         data: {
-          ...testAppConfig(),
-          modelHosting: { reconciler: { leaseDurationSeconds: 3 } },
+          ...base,
+          // The cluster's own modelHosting (the model store's endpoints), with a short Lease.
+          modelHosting: {
+            ...base.modelHosting,
+            reconciler: { leaseDurationSeconds: 3 },
+          },
           catalog: {
             rules: [
               {
@@ -130,9 +155,26 @@ const modelDeployments = async (namespace: string) =>
   ).items as any[];
 
 describe('scaffolder templates', () => {
-  const ns = useNamespace('tmpl');
+  // The HTTP predictor loads its model from the cluster's S3 store with the keys of a Secret the
+  // namespace allows, as the examples' namespace does (k8s/examples/00-namespace.yaml).
+  const ns = useNamespace('tmpl', {
+    annotations: { 'modelhosting.io/allowed-secrets': STORE_SECRET },
+  });
   let portal: Portal;
   beforeAll(async () => {
+    const store = modelStore();
+    await adminKubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedSecret({
+        namespace: ns(),
+        body: {
+          metadata: { name: STORE_SECRET },
+          stringData: {
+            AWS_ACCESS_KEY_ID: store.s3.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: store.s3.secretAccessKey,
+          },
+        },
+      });
     portal = await startPortal();
   }, 120_000);
   afterAll(async () => portal?.backend.stop());
@@ -203,7 +245,8 @@ describe('scaffolder templates', () => {
         cluster: 'local',
         model: 'iris-classifier',
         version: '1.0.0',
-        source: 's3://models/iris/1.0.0/model.joblib',
+        source: 's3://models/iris',
+        credentialsSecret: STORE_SECRET,
         cpu: '500m',
         memory: '512Mi',
         minReplicas: 2,
@@ -212,6 +255,8 @@ describe('scaffolder templates', () => {
       spec =>
         expect(spec).toMatchObject({
           engine: 'http',
+          model: { version: '1.0.0', source: 's3://models/iris' },
+          storage: { credentials: { secretName: STORE_SECRET } },
           replicas: 2,
           resources: { cpu: '500m', memory: '512Mi' },
           autoscaling: {
