@@ -330,9 +330,14 @@ export const modelHostingPlugin = createBackendPlugin({
 
         // Start in dependency order; stop in reverse.
         clusters.start();
-        controllers.start();
-        fleetTraffic.start();
-        autoscaler.start();
+        // Leading (reconciler, autoscaler) and publishing traffic wait until the whole backend
+        // has started: a replica stuck in start-up (another plugin's migration lock, say) must not
+        // hold the Lease while it serves nothing.
+        lifecycle.addStartupHook(() => {
+          controllers.start();
+          fleetTraffic.start();
+          autoscaler.start();
+        });
         const stopAnnouncing = announceChanges(clusters, deps.events, logger);
         lifecycle.addShutdownHook(async () => {
           stopAnnouncing();
