@@ -22,6 +22,10 @@ export CHROMIUM_PATH=$chromium
 phase "type check"
 yarn tsc
 
+phase "house style: Prettier and lint (yarn prettier --write . and yarn lint:all --fix repair most of it)"
+yarn prettier:check
+yarn lint:all
+
 phase "API reports of the published packages (yarn build:api-reports writes them)"
 yarn build:api-reports --ci
 

@@ -158,6 +158,8 @@ export interface Config {
       leaseNamespace?: string;
       /** Seconds a Lease holder stays leader without renewing; another replica takes over after that. Default 15. */
       leaseDurationSeconds?: number;
+      /** Deployments reconciled at once per cluster. Default 16. */
+      workers?: number;
     };
   };
 }

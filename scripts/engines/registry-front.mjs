@@ -16,12 +16,16 @@
 // UPSTREAM (registry host:port), BLOB_HOST (optional).
 import http from 'node:http';
 
-const listen = (process.env.FRONT_LISTEN || '127.0.0.1').split(',').filter(Boolean);
+const listen = (process.env.FRONT_LISTEN || '127.0.0.1')
+  .split(',')
+  .filter(Boolean);
 const port = Number(process.env.FRONT_PORT);
 const [upHost, upPort] = (process.env.UPSTREAM || '').split(':');
 const blobHost = process.env.BLOB_HOST || '';
 if (!port || !upHost || !upPort) {
-  console.error('registry-front: FRONT_PORT and UPSTREAM=host:port are required');
+  console.error(
+    'registry-front: FRONT_PORT and UPSTREAM=host:port are required',
+  );
   process.exit(2);
 }
 
@@ -34,12 +38,24 @@ function hostName(req) {
   return h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.split(':')[0];
 }
 
-function proxy(req, res, { path = req.url, method = req.method, headers = req.headers, onResponse } = {}) {
-  const up = http.request({ host: upHost, port: upPort, path, method, headers, agent }, upRes => {
-    if (onResponse) return onResponse(upRes);
-    res.writeHead(upRes.statusCode, upRes.headers);
-    upRes.pipe(res);
-  });
+function proxy(
+  req,
+  res,
+  {
+    path = req.url,
+    method = req.method,
+    headers = req.headers,
+    onResponse,
+  } = {},
+) {
+  const up = http.request(
+    { host: upHost, port: upPort, path, method, headers, agent },
+    upRes => {
+      if (onResponse) return onResponse(upRes);
+      res.writeHead(upRes.statusCode, upRes.headers);
+      upRes.pipe(res);
+    },
+  );
   up.on('error', err => {
     log('upstream error', method, path, err.message);
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
@@ -53,8 +69,13 @@ function range(header, size) {
   const m = /^bytes=(\d*)-(\d*)$/.exec(header || '');
   if (!m || (m[1] === '' && m[2] === '')) return null;
   let start, end;
-  if (m[1] === '') { start = Math.max(0, size - Number(m[2])); end = size - 1; }
-  else { start = Number(m[1]); end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1); }
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
   return start <= end && start < size ? { start, end } : 'unsatisfiable';
 }
 
@@ -75,13 +96,17 @@ function serveBlob(req, res) {
       upRes.on('end', () => {
         const body = Buffer.concat(chunks);
         const base = {
-          'content-type': upRes.headers['content-type'] || 'application/octet-stream',
+          'content-type':
+            upRes.headers['content-type'] || 'application/octet-stream',
           'docker-content-digest': upRes.headers['docker-content-digest'] || '',
           'accept-ranges': 'bytes',
         };
         const r = range(req.headers.range, body.length);
         if (r === 'unsatisfiable') {
-          res.writeHead(416, { ...base, 'content-range': `bytes */${body.length}` });
+          res.writeHead(416, {
+            ...base,
+            'content-range': `bytes */${body.length}`,
+          });
           return res.end();
         }
         if (!r) {
@@ -90,7 +115,11 @@ function serveBlob(req, res) {
         }
         const part = body.subarray(r.start, r.end + 1);
         log('blob range', req.url, `${r.start}-${r.end}/${body.length}`);
-        res.writeHead(206, { ...base, 'content-length': part.length, 'content-range': `bytes ${r.start}-${r.end}/${body.length}` });
+        res.writeHead(206, {
+          ...base,
+          'content-length': part.length,
+          'content-range': `bytes ${r.start}-${r.end}/${body.length}`,
+        });
         res.end(part);
       });
     },
@@ -123,13 +152,20 @@ server.keepAliveTimeout = 5000;
 
 let pending = listen.length;
 for (const [i, addr] of listen.entries()) {
-  const s = i === 0 ? server : http.createServer(server.listeners('request')[0]);
+  const s =
+    i === 0 ? server : http.createServer(server.listeners('request')[0]);
   s.listen(port, addr, () => {
-    log(`registry front on ${addr}:${port} -> ${upHost}:${upPort}, blobs via ${blobHost || '[::ffff:<address>]'}`);
+    log(
+      `registry front on ${addr}:${port} -> ${upHost}:${upPort}, blobs via ${
+        blobHost || '[::ffff:<address>]'
+      }`,
+    );
     if (--pending === 0) console.log('ready');
   });
   s.on('error', err => {
-    console.error(`registry-front: cannot listen on ${addr}:${port}: ${err.message}`);
+    console.error(
+      `registry-front: cannot listen on ${addr}:${port}: ${err.message}`,
+    );
     process.exit(1);
   });
 }

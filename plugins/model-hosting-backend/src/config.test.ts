@@ -9,6 +9,7 @@ describe('readModelHostingConfig', () => {
       enabled: true,
       leaseNamespace: 'model-hosting',
       leaseDurationSeconds: 15,
+      workers: 16,
     });
     expect(c.health).toMatchObject({
       enabled: true,

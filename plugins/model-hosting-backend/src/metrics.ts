@@ -74,6 +74,25 @@ export class PluginMetrics {
     return total;
   }
 
+  /** A counter's totals by the value of one attribute, over the series whose attributes include `match`. */
+  totalsBy(
+    name: string,
+    attribute: string,
+    match: Attributes = {},
+  ): Record<string, number> {
+    const totals: Record<string, number> = {};
+    for (const s of this.counts.get(name)?.values() ?? []) {
+      const value = s.attributes[attribute];
+      if (
+        value === undefined ||
+        !Object.entries(match).every(([k, v]) => s.attributes[k] === v)
+      )
+        continue;
+      totals[value] = (totals[value] ?? 0) + s.value;
+    }
+    return totals;
+  }
+
   /** The latest value a histogram recorded for these attributes. */
   latest(name: string, attributes?: Attributes): number | undefined {
     return this.last.get(name)?.get(keyOf(attributes));
@@ -83,7 +102,10 @@ export class PluginMetrics {
 /** Names of the plugin's instruments, in one place. */
 export const METRICS = {
   apiReads: 'model_hosting.kubernetes.list_watch_requests',
-  /** Writes by kind: `write` (actions, reconciles, status) and `lease` (leader election). */
+  /**
+   * Writes by kind, `write` (actions, reconciles, status) or `lease` (leader election), and by
+   * operation (`apply Deployment`, `update status`, `record event`, …).
+   */
   apiWrites: 'model_hosting.kubernetes.write_requests',
   reconcilePasses: 'model_hosting.reconciler.passes',
   healthChecks: 'model_hosting.health.checks',

@@ -34,6 +34,9 @@ export function collectStats(deps: {
           cluster: c.name,
           kind: 'lease',
         }),
+        byOperation: metrics.totalsBy(METRICS.apiWrites, 'operation', {
+          cluster: c.name,
+        }),
       },
       activeReconciler: deps.isLeader(c.name),
       reconcilePasses: metrics.total(METRICS.reconcilePasses, {

@@ -5,6 +5,7 @@ import { Counter } from '../metrics';
 import { ClusterCache } from './ClusterCache';
 import { ClusterDefinition } from './clusterConfig';
 import { KubeGateway } from './KubeGateway';
+import { withKeepAlive } from './keepAlive';
 
 /** One configured cluster: its credentials, its watch cache and every write to it. */
 export interface Cluster {
@@ -33,6 +34,8 @@ export class Clusters {
   ) {
     for (const def of definitions) {
       const log = options.logger.child({ cluster: def.name });
+      // One connection pool per API server, instead of a TLS handshake per request.
+      withKeepAlive(def.kubeConfig);
       this.clusters.set(def.name, {
         name: def.name,
         kubeConfig: def.kubeConfig,

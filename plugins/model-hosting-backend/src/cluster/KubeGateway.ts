@@ -300,6 +300,8 @@ export class KubeGateway {
     this.requests.add(1, {
       cluster: this.cluster,
       kind: what.includes('Lease') ? 'lease' : 'write',
+      // "apply Deployment ns/name" -> "apply Deployment": what the writes are spent on.
+      operation: what.split(' ').slice(0, 2).join(' '),
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -12,6 +12,8 @@ export interface ControllerOptions {
   enabled: boolean;
   leaseNamespace: string;
   leaseDurationSeconds: number;
+  /** Deployments reconciled at once per cluster. */
+  workers?: number;
 }
 
 /** One cluster's reconciler and the Lease election that decides whether it runs here. */
@@ -45,6 +47,8 @@ export class Controllers {
         storage,
         log,
         passes,
+        undefined,
+        options.workers,
       );
       const elector = options.enabled
         ? new LeaderElector(

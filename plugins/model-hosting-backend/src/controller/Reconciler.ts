@@ -12,6 +12,7 @@ import { oneMoreFits } from '../capacity/nodeFit';
 import { Cluster } from '../cluster/Clusters';
 import { ResourceCache } from '../cluster/ResourceCache';
 import { EngineRegistry } from '../engines';
+import { RECONCILE_WORKERS } from '../config';
 import { Counter } from '../metrics';
 import { plan } from './plan';
 import { decideRollout, RolloutDecision } from './rollout';
@@ -23,7 +24,6 @@ import { StorageOptions } from './storage';
 import { WorkQueue } from './WorkQueue';
 
 const APPLIED_HASH = 'modelhosting.io/applied-hash';
-const WORKERS = 4;
 const RESYNC_MS = 60_000;
 
 const keyOf = (namespace: string | undefined, name: string) =>
@@ -64,6 +64,7 @@ export class Reconciler {
     private readonly logger: LoggerService,
     private readonly passes: Counter = { add: () => {} },
     private readonly now: () => Date = () => new Date(),
+    workers: number = RECONCILE_WORKERS,
   ) {
     const { cache } = cluster;
     this.queue = new WorkQueue(
@@ -75,7 +76,7 @@ export class Reconciler {
         }
       },
       {
-        workers: WORKERS,
+        workers,
         // Plans made from a half-listed cache could delete what they cannot see yet.
         ready: () => cache.synced,
         backoffMs: reconcileBackoffMs,
@@ -271,10 +272,14 @@ export class Reconciler {
       this.storage,
     );
     const { configMaps, services, deployments, hpas, claims } = this.cache;
-    await this.applyIfChanged(md, desired.configMap, configMaps);
-    // The cache's claim before the pods that mount it.
-    if (desired.claim) await this.applyIfChanged(md, desired.claim, claims);
-    await this.applyIfChanged(md, desired.service, services);
+    // What the pods use (the engine ConfigMap, the model-cache claim) before the pods, the three
+    // at once: each write waits for the API server, and a pass's writes in a row are what a burst
+    // of new deployments queues behind.
+    await Promise.all([
+      this.applyIfChanged(md, desired.configMap, configMaps),
+      desired.claim && this.applyIfChanged(md, desired.claim, claims),
+      this.applyIfChanged(md, desired.service, services),
+    ]);
     await this.applyIfChanged(md, desired.deployment, deployments);
     const hpa = hpas.get(namespace, name);
     if (desired.hpa) await this.applyIfChanged(md, desired.hpa, hpas);

@@ -37,15 +37,12 @@ export function httpRequest(
     chunked?: boolean;
   },
 ): Promise<ModelServerHttpResponse> {
-  const headers =
-    init.body === undefined
-      ? init.headers
-      : init.chunked
-      ? { ...init.headers, 'Transfer-Encoding': 'chunked' }
-      : {
-          ...init.headers,
-          'Content-Length': String(Buffer.byteLength(init.body)),
-        };
+  let headers = init.headers;
+  if (init.body !== undefined) {
+    headers = init.chunked
+      ? { ...headers, 'Transfer-Encoding': 'chunked' }
+      : { ...headers, 'Content-Length': String(Buffer.byteLength(init.body)) };
+  }
   const request = url.startsWith('https:') ? https.request : http.request;
   return new Promise((resolve, reject) => {
     const req = request(

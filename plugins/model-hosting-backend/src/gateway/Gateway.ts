@@ -336,7 +336,7 @@ export class Gateway {
 
   /**
    * The deployments answering for a model id. An unknown id in a namespace where the caller may
-   * invoke deployments names their models; other teams' model names are never listed.
+   * invoke deployments names their models (never more than `GET /v1/models` lists to the caller).
    */
   private async resolve(model: string, credentials: BackstageCredentials) {
     const all = this.deployments.all();

@@ -1,0 +1,262 @@
+// Ten times the scale over three clusters (issue 17, goals 1, 4 and 5): ModelDeployments in steps
+// (1000, 5000, 10,000 over mh-bench-1..3), each with its pod served by the pod runner on its pod
+// IP. At each step: the cache's heap per 1000 deployments, fleet status latency, a health round
+// over every deployment through the default access path (the API server's service proxy) with
+// status writes and a steady one, the backend's RSS meanwhile, and (MH_BENCH_FLEET_PAGE=1, at the
+// first and last step) the fleet page in Chromium against this backend.
+// Run: bash bench/run.sh scale.mjs 3   (MH_BENCH_STEPS=1000,5000,10000)
+import fs from 'node:fs';
+import {
+  benchClusters,
+  benchModelDeployment,
+  clustersConfig,
+  ensureNodes,
+  fmt,
+  kube,
+  MD,
+  mb,
+  openNamespace,
+  parallel,
+  percentile,
+  record,
+  rssOf,
+  say,
+  sleep,
+  smoke,
+  startBackend,
+  timed,
+} from './common.mjs';
+
+const STEPS = (
+  process.env.MH_BENCH_STEPS ?? (smoke ? '20,40' : '1000,5000,10000')
+)
+  .split(',')
+  .map(Number);
+const MAX = Math.max(...STEPS);
+const clusters = benchClusters();
+const NS = 'bench-scale';
+const clients = await Promise.all(
+  clusters.map(c => kube(c.kubeconfig, { maxSockets: 32 })),
+);
+const perCluster = Math.ceil(MAX / clusters.length);
+for (const client of clients) {
+  await ensureNodes(client, perCluster + 10);
+  await openNamespace(client, NS);
+}
+
+const backend = await startBackend({
+  name: 'backend-scale',
+  nodeOptions: process.env.MH_BENCH_PROFILE
+    ? `--cpu-prof --cpu-prof-dir=${process.env.MH_BENCH_PROFILE}`
+    : '',
+  config: {
+    ...clustersConfig(clusters),
+    modelHosting: {
+      health: {
+        // Rounds when this benchmark triggers them; every deployment is due 5 s after its last check.
+        tickSeconds: 3600,
+        statusRefreshSeconds: 3600,
+      },
+    },
+  },
+});
+await backend.synced();
+const pid = backend.pid();
+await sleep(5000);
+
+/** The smallest heapUsed over a few samples: what survives garbage collection. */
+async function liveHeap(samples = 10) {
+  let min = Infinity;
+  for (let i = 0; i < samples; i++) {
+    min = Math.min(min, (await backend.stats()).memory.heapUsed);
+    await sleep(700);
+  }
+  return min;
+}
+const heap0 = await liveHeap();
+say(
+  `backend up: heap ${mb(heap0).toFixed(0)} MB, RSS ${rssOf(pid).toFixed(
+    0,
+  )} MB`,
+);
+
+let created = 0;
+const results = [];
+const pageSteps = new Set([STEPS[0], STEPS.at(-1)]);
+for (const step of STEPS) {
+  // 1. Up to `step` ModelDeployments, spread over the clusters.
+  const t = await timed(() =>
+    Promise.all(
+      clients.map((client, c) =>
+        parallel(
+          Array.from({ length: step - created }, (_, k) => created + k).filter(
+            i => i % clients.length === c,
+          ),
+          32,
+          i =>
+            client.must(
+              'POST',
+              `${MD}/namespaces/${NS}/modeldeployments`,
+              benchModelDeployment(NS, `md-${i}`, i, {
+                healthCheck: { intervalSeconds: 5 },
+              }),
+            ),
+        ),
+      ),
+    ),
+  );
+  say(
+    `${step}: created ${step - created} ModelDeployments in ${(
+      t.ms / 1000
+    ).toFixed(0)} s`,
+  );
+  created = step;
+  const ready = await timed(async () => {
+    for (let last = -1; ; ) {
+      const fleet = await backend.call('GET', '/api/model-hosting/deployments');
+      const n = fleet.items.filter(i => i.phase === 'Ready').length;
+      if (n >= step) return;
+      if (n !== last) say(`  ${n}/${step} Ready`);
+      last = n;
+      await sleep(5000);
+    }
+  });
+  say(
+    `${step}: all Ready ${(ready.ms / 1000).toFixed(
+      0,
+    )} s after the last create`,
+  );
+  await sleep(5000);
+
+  // 2. What the caches hold.
+  const heap = await liveHeap();
+  const stats = await backend.stats();
+  const objects = stats.clusters.reduce((acc, c) => {
+    for (const [k, v] of Object.entries(c.objects)) acc[k] = (acc[k] ?? 0) + v;
+    return acc;
+  }, {});
+  const perThousand = mb(heap - heap0) / (step / 1000);
+  say(
+    `${step}: heap ${mb(heap).toFixed(0)} MB (+${mb(heap - heap0).toFixed(
+      0,
+    )}), ${perThousand.toFixed(1)} MB per 1000; objects ${JSON.stringify(
+      objects,
+    )}`,
+  );
+
+  // 3. Fleet status.
+  const fleetCall = () => backend.call('GET', '/api/model-hosting/deployments');
+  for (let i = 0; i < 10; i++) await fleetCall();
+  const fleet = [];
+  for (let i = 0; i < (smoke ? 20 : 200); i++)
+    fleet.push((await timed(fleetCall)).ms);
+
+  // 4. Health rounds through the default path; the backend's RSS meanwhile.
+  let peak = rssOf(pid);
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 250);
+  const round = async () => {
+    await sleep(5500);
+    const previous = (await backend.stats()).healthRound?.finishedAt;
+    await backend.call(
+      'POST',
+      '/api/model-hosting/.backstage/scheduler/v1/tasks/model-hosting-health-checks/trigger',
+    );
+    for (;;) {
+      await sleep(250);
+      const r = (await backend.stats()).healthRound;
+      if (r && r.finishedAt !== previous && r.checked > 0) return r;
+    }
+  };
+  const writes = await round();
+  const steady = await round();
+  clearInterval(sampler);
+  const checkedOk = (
+    await backend.call('GET', '/api/model-hosting/deployments')
+  ).items.filter(i => i.health === 'healthy').length;
+  say(
+    `${step}: health round with status writes ${(
+      writes.durationMs / 1000
+    ).toFixed(2)} s (${writes.checked} checked), steady ${(
+      steady.durationMs / 1000
+    ).toFixed(2)} s (${
+      steady.checked
+    }); ${checkedOk} healthy; RSS peak ${peak.toFixed(0)} MB`,
+  );
+  results.push({
+    step,
+    heap,
+    perThousand,
+    fleet,
+    writes,
+    steady,
+    peak,
+    checkedOk,
+  });
+
+  // 5. The fleet page against this backend.
+  if (process.env.MH_BENCH_FLEET_PAGE === '1' && pageSteps.has(step)) {
+    const { measurePage } = await import('./fleet-page.mjs');
+    await measurePage(backend, step);
+  }
+}
+
+// The table.
+for (const r of results) {
+  record({
+    figure: `fleet status, ${r.step} deployments over ${clusters.length} clusters`,
+    target: 'p99 <= 50 ms',
+    measured: `p50 ${fmt(percentile(r.fleet, 50))}, p99 ${fmt(
+      percentile(r.fleet, 99),
+    )}`,
+    pass: percentile(r.fleet, 99) <= 50,
+  });
+}
+const first = results[0];
+record({
+  figure: `cache heap per 1000 deployments (${results
+    .map(r => r.step)
+    .join(' / ')})`,
+  target: '<= 50 MB, linear',
+  measured: results.map(r => `${r.perThousand.toFixed(1)} MB`).join(' / '),
+  ratio: `${(results.at(-1).perThousand / first.perThousand).toFixed(
+    2,
+  )}x the first step's`,
+  pass:
+    results.every(r => r.perThousand <= 50) &&
+    results.at(-1).perThousand <= first.perThousand * 1.3,
+});
+for (const r of results) {
+  const target = r.step <= 1000 ? 400 : r.step <= 10_000 ? 1536 : undefined;
+  record({
+    figure: `backend RSS with health checks, ${r.step} deployments`,
+    target: target ? `<= ${target === 1536 ? '1.5 GB' : '400 MB'}` : undefined,
+    measured: `${r.peak.toFixed(0)} MB peak`,
+    pass: target ? r.peak <= target : undefined,
+  });
+}
+for (const r of results) {
+  const ratio = r.writes.durationMs / r.steady.durationMs;
+  record({
+    figure: `health round, ${r.steady.checked} endpoints through the API server proxy`,
+    target:
+      r.step >= 10_000
+        ? '<= 10 s; with status writes <= 2x'
+        : 'with status writes <= 2x',
+    measured: `${(r.steady.durationMs / 1000).toFixed(2)} s steady, ${(
+      r.writes.durationMs / 1000
+    ).toFixed(2)} s with ${r.writes.checked} status writes (concurrency ${
+      r.steady.concurrency
+    })`,
+    ratio: `${ratio.toFixed(2)}x`,
+    pass:
+      (r.step < 10_000 || r.steady.durationMs <= 10_000) &&
+      ratio <= 2 &&
+      r.checkedOk === r.step,
+  });
+}
+await backend.stop();
+for (const c of clients) c.close();
+fs.writeFileSync(
+  `${process.env.MH_BENCH_STATE ?? '.'}/scale-results.json`,
+  JSON.stringify(results),
+);
