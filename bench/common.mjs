@@ -223,6 +223,24 @@ export async function openNamespace(
   }
 }
 
+/**
+ * Deletes namespaces and waits until they are gone, so that the next benchmark on the same
+ * clusters (the smoke run shares them) starts from an empty fleet.
+ */
+export async function deleteNamespaces(client, names, timeoutMs = 300_000) {
+  for (const name of names)
+    await client.request('DELETE', `/api/v1/namespaces/${name}`);
+  const deadline = Date.now() + timeoutMs;
+  for (const name of names)
+    while (
+      (await client.request('GET', `/api/v1/namespaces/${name}`)).status !== 404
+    ) {
+      if (Date.now() > deadline)
+        throw new Error(`namespace ${name} still there after ${timeoutMs} ms`);
+      await sleep(500);
+    }
+}
+
 /** Simulated CPU nodes (kwok) with room for `pods` pods. */
 export async function ensureNodes(client, pods, prefix = 'bench') {
   const n = Math.ceil(pods / 200) + 1;
@@ -284,7 +302,10 @@ export function percentile(values, p) {
   ];
 }
 
-export const fmt = ms => `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+export const fmt = ms =>
+  typeof ms === 'number' && Number.isFinite(ms)
+    ? `${ms.toFixed(ms < 10 ? 2 : 1)} ms`
+    : 'n/a';
 export const mb = bytes => bytes / 2 ** 20;
 
 export function summary(label, values) {
@@ -407,6 +428,8 @@ export async function startBackend({
       auth: {
         providers: { guest: { dangerouslyAllowOutsideDevelopment: true } },
       },
+      // The bench's static token may deploy (as a CI pipeline would).
+      modelHosting: { tenancy: { serviceWriters: ['bench'] } },
     },
     config,
   );
@@ -492,7 +515,7 @@ export async function startBackend({
     const text = await res.text();
     if (!res.ok)
       throw new Error(`${method} ${url}: ${res.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text);
+    return text ? JSON.parse(text) : undefined;
   };
   const stats = () => call('GET', '/api/model-hosting/stats');
   return {

@@ -4,7 +4,9 @@
 // and 256 clients, streaming time to first token. Then our gateway on its default access path
 // (the API server's service proxy to the pod IP the pod runner serves) against the pod directly,
 // and scale from zero. Run: bash bench/run.sh gateway.mjs
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import { createRequire } from 'node:module';
 import {
   benchClusters,
   clustersConfig,
+  deleteNamespaces,
   ensureNodes,
   fmt,
   kube,
@@ -29,6 +32,7 @@ import {
 } from './common.mjs';
 
 const require = createRequire(import.meta.url);
+const execFileAsync = promisify(execFile);
 const {
   createFakeEngine,
   podNetwork,
@@ -52,6 +56,11 @@ const freePort = () =>
   });
 async function waitHttp(url, ok = s => s < 500) {
   for (let i = 0; i < 600; i++) {
+    const dead = children.find(c => c.exitCode !== null);
+    if (dead)
+      throw new Error(
+        `${dead.spawnargs[0]} exited (${dead.exitCode}) before ${url} answered; its log is in ${dir}`,
+      );
     try {
       const r = await fetch(url);
       if (ok(r.status)) return;
@@ -125,6 +134,8 @@ http {
 }
 if (peers.LITELLM) {
   const port = await freePort();
+  // The proxy refuses to start without a strong master key; clients send it, as ours send a token.
+  const litellmKey = `sk-bench-${crypto.randomBytes(24).toString('hex')}`;
   fs.writeFileSync(
     path.join(dir, 'litellm.yaml'),
     `model_list:
@@ -135,6 +146,8 @@ if (peers.LITELLM) {
       api_key: none
 litellm_settings:
   telemetry: false
+general_settings:
+  master_key: ${litellmKey}
 `,
   );
   children.push(
@@ -166,7 +179,7 @@ litellm_settings:
   targets.litellm = {
     url: `http://127.0.0.1:${port}`,
     model: 'warm-model',
-    headers: {},
+    headers: { Authorization: `Bearer ${litellmKey}` },
   };
 }
 
@@ -344,9 +357,10 @@ for (const n of names)
   );
 
 // 4. Throughput with 32 and 256 clients, each target on its own (load.mjs, a process of its own).
-function load(n, clients) {
+// Asynchronous: the loopback stand-in answers from this process's event loop.
+async function load(n, clients) {
   const t = targets[n];
-  const out = execFileSync(
+  const { stdout: out } = await execFileAsync(
     process.execPath,
     [
       path.join(repo, 'bench/load.mjs'),
@@ -358,14 +372,14 @@ function load(n, clients) {
         seconds: SECONDS,
       }),
     ],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', timeout: (SECONDS + 60) * 1000 },
   );
   return JSON.parse(out);
 }
 const rps = {};
 for (const clients of [32, 256])
   for (const n of names) {
-    const r = load(n, clients);
+    const r = await load(n, clients);
     rps[`${n}@${clients}`] = r;
     say(
       `  ${n}, ${clients} clients: ${r.rps.toFixed(0)} req/s, p50 ${fmt(
@@ -481,6 +495,7 @@ record({
   pass: Math.max(...patch) <= 100,
 });
 
+await deleteNamespaces(client, ['bench-gw', 'bench-gw-lo', 'bench-gw-cold']);
 await backend.stop();
 for (const c of children) c.kill('SIGTERM');
 for (const a of agents.values()) a.destroy();

@@ -39,6 +39,7 @@ function once() {
         res.on('error', reject);
       },
     );
+    req.setTimeout(30_000, () => req.destroy(new Error('no answer in 30 s')));
     req.on('error', reject);
     req.end(data);
   });

@@ -5,6 +5,8 @@
 # empty with a reason on stderr when one cannot be installed.
 #
 #   bash bench/peers.sh            install what is missing (nginx with apt-get as root), print paths
+#
+# MH_BENCH_LITELLM=cached: LiteLLM only when it is installed already (the smoke run); =skip: none.
 set -uo pipefail
 LITELLM_VERSION=${MH_LITELLM_VERSION:-1.110.2}
 cache=${MODEL_HOSTING_CACHE:-$HOME/.cache/model-hosting}
@@ -30,11 +32,23 @@ fi
 
 venv=$cache/litellm-$LITELLM_VERSION
 litellm=""
+# The smoke run installs nothing over the network.
+[ "${MH_BENCH_SMOKE:-}" = 1 ] && [ -z "${MH_BENCH_LITELLM:-}" ] && MH_BENCH_LITELLM=cached
 if [ -x "$venv/bin/litellm" ] && [ -f "$venv/.done" ]; then
   litellm=$venv/bin/litellm
+elif [ "${MH_BENCH_LITELLM:-}" = skip ]; then
+  say "LiteLLM skipped (MH_BENCH_LITELLM=skip)"
+elif [ "${MH_BENCH_LITELLM:-}" = cached ]; then
+  say "LiteLLM skipped: not installed in $venv yet, and this run installs nothing over the network (bash bench/peers.sh installs it)"
 else
+  # One install at a time (two benchmarks starting at once would remove each other's virtualenv).
+  mkdir -p "$cache"
+  exec 9>"$cache/litellm.lock"
+  flock 9
   py=$(command -v python3 || true)
-  if [ -z "$py" ]; then
+  if [ -x "$venv/bin/litellm" ] && [ -f "$venv/.done" ]; then
+    litellm=$venv/bin/litellm
+  elif [ -z "$py" ]; then
     say "python3 is missing: LiteLLM's proxy cannot be installed"
   else
     say "installing litellm[proxy]==$LITELLM_VERSION into $venv (once; a few minutes)"
@@ -50,7 +64,9 @@ else
 import importlib.metadata as m, re
 for r in m.requires("litellm") or []:
     if re.search(r"extra == [\"']proxy[\"']\s*$", r) and not r.startswith("litellm-proxy"):
-        print(re.sub(r" *(and )?extra == [\"']proxy[\"']\s*$", "", r).rstrip("; "))
+        r = re.sub(r" *(and )?extra == [\"']proxy[\"']\s*$", "", r).rstrip("; ")
+        # Its enterprise hooks pin a post-release the registry may lack: any version of it.
+        print(re.sub(r"^litellm-enterprise\s*==\s*[^ ;]+", "litellm-enterprise", r))
 PY
             "$venv/bin/pip" install -q -r "$venv/proxy-requirements.txt" >>"$cache/litellm-install.log" 2>&1; }; }; then
       touch "$venv/.done"
