@@ -543,7 +543,10 @@ export async function startBackend({
       try {
         process.kill(-child.pid, 'SIGTERM');
       } catch {}
-      for (let i = 0; i < 50 && child.exitCode === null; i++) await sleep(100);
+      // A --cpu-prof profile is written as the process exits: give it time.
+      const wait = nodeOptions.includes('--cpu-prof') ? 600 : 50;
+      for (let i = 0; i < wait && child.exitCode === null; i++)
+        await sleep(100);
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {}

@@ -67,4 +67,7 @@ CI=true yarn playwright test -c playwright.production.config.ts
 phase "install test: the packed plugins in a separate Backstage app"
 yarn workspace install-test test:install
 
+phase "benchmark smoke: every step of bench/all.sh at small N, nothing judged (about 5 minutes)"
+MH_BENCH_SMOKE=1 bash bench/all.sh
+
 phase "all tests passed"
