@@ -6,7 +6,9 @@
 #   MH_BENCH_SMOKE=1 bash bench/all.sh     small N, every step runs, nothing judged (scripts/test.sh)
 #
 # What runs: bench/gateway.mjs (one cluster; direct vs ours vs nginx vs LiteLLM), bench/ready.mjs
-# (one cluster; N ModelDeployments -> Ready against N plain Deployments), bench/scale.mjs (three
+# (one cluster; N ModelDeployments -> Ready against N plain Deployments), bench/switch.mjs (one
+# cluster; switch on request through the gateway against the vllm-chill seed's scale 0 -> ConfigMap ->
+# scale 1 procedure), bench/scale.mjs (three
 # clusters, or two in the smoke run; 1000/5000/10,000 deployments: fleet status, cache heap, RSS,
 # health rounds through the API server proxy, the fleet page in Chromium). Each gets fresh
 # clusters; the smoke run starts its clusters once for all three. The backend runs with --cpu-prof
@@ -36,7 +38,7 @@ MH_BENCH_LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$MH_BENCH_RESULTS"
 rm -rf "$MH_BENCH_PROFILES"
 if [ -n "$smoke" ] && [ -z "${MH_BENCH_LITELLM:-}" ]; then export MH_BENCH_LITELLM=cached; fi
-only=${MH_BENCH_ONLY:-gateway ready scale}
+only=${MH_BENCH_ONLY:-gateway ready switch scale}
 wants() { [[ " $only " == *" $1 "* ]]; }
 crashed=""
 t0=$(date +%s)
@@ -65,13 +67,14 @@ fi
 if [ -n "$smoke" ]; then
   # Clusters started once for all three: two, so that scale.mjs still spans clusters.
   list=""
-  for b in gateway ready scale; do wants "$b" && list="$list${list:+,}$b.mjs"; done
+  for b in gateway ready switch scale; do wants "$b" && list="$list${list:+,}$b.mjs"; done
   if [ -n "$list" ]; then
     bash "$here/run.sh" "$list" 2 || crashed="$crashed smoke"
   fi
 else
   wants gateway && { bash "$here/run.sh" gateway.mjs 1 || crashed="$crashed gateway"; }
   wants ready && { bash "$here/run.sh" ready.mjs 1 || crashed="$crashed ready"; }
+  wants switch && { bash "$here/run.sh" switch.mjs 1 || crashed="$crashed switch"; }
   wants scale && { bash "$here/run.sh" scale.mjs 3 || crashed="$crashed scale"; }
 fi
 say "benchmarks done in $(($(date +%s) - t0)) s"
