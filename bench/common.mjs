@@ -621,15 +621,24 @@ export function heaviest(profileFile, top = 12) {
     }`;
     self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
   });
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(
-      ([k, us]) =>
-        `${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / 1000)
-          .toFixed(0)
-          .padStart(6)} ms  ${k}`,
-    );
+  // Shares of the busy time: idle samples (waiting for I/O) are left out.
+  const idle = self.get('(idle) :0') ?? 0;
+  self.delete('(idle) :0');
+  const busy = total - idle;
+  return [
+    `busy ${(busy / 1e6).toFixed(1)} s of ${(total / 1e6).toFixed(
+      1,
+    )} s sampled`,
+    ...[...self.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(
+        ([k, us]) =>
+          `${((100 * us) / busy).toFixed(1).padStart(5)} %  ${(us / 1000)
+            .toFixed(0)
+            .padStart(6)} ms  ${k}`,
+      ),
+  ];
 }
 
 /** `git describe` and the machine, for the table's heading. */

@@ -284,6 +284,25 @@ const ops = Object.entries(c1.apiRequests.byOperation ?? {})
   .map(([op, n]) => `${op} ${(n / N).toFixed(2)}`)
   .join(', ');
 say(`  the plugin's writes per ModelDeployment: ${ops}`);
+// The Events the plugin recorded on the ModelDeployments, by reason (with one message of each).
+const events = (
+  await client.must(
+    'GET',
+    '/api/v1/namespaces/bench-md/events?fieldSelector=involvedObject.kind%3DModelDeployment',
+  )
+).items;
+const byReason = new Map();
+for (const e of events) {
+  const r = byReason.get(e.reason) ?? { count: 0, message: e.message };
+  r.count += e.count ?? 1;
+  byReason.set(e.reason, r);
+}
+say(
+  `  Events on the ModelDeployments: ${[...byReason.entries()]
+    .sort((a, b) => b[1].count - a[1].count)
+    .map(([reason, r]) => `${reason} ${r.count} (e.g. "${r.message}")`)
+    .join('; ')}`,
+);
 const ratio = ours.seconds / floor.seconds;
 record({
   figure: `${N} ModelDeployments created -> all Ready`,
@@ -414,6 +433,7 @@ let from = (
   await client.must('GET', `${MD}/namespaces/bench-md/modeldeployments/${sw}`)
 ).status.activeModel;
 const overheads = [];
+let unfinished = false;
 for (let i = 0; i < (smoke ? 1 : 10); i++) {
   const to = `org/switched-${i}`;
   marks.length = 0;
@@ -424,11 +444,13 @@ for (let i = 0; i < (smoke ? 1 : 10); i++) {
     { spec: { model: { name: to } } },
     'application/merge-patch+json',
   );
-  const deadline = Date.now() + 120_000;
-  while (!find(`done:${to}`)) {
-    if (Date.now() > deadline)
-      throw new Error(`switch ${i} did not finish: ${JSON.stringify(marks)}`);
-    await sleep(2);
+  // A loaded machine can take minutes per switch: the switches finished so far are the figure.
+  const deadline = Date.now() + 300_000;
+  while (!find(`done:${to}`) && Date.now() < deadline) await sleep(2);
+  if (!find(`done:${to}`)) {
+    say(`switch ${i} did not finish in 5 minutes: ${JSON.stringify(marks)}`);
+    unfinished = true;
+    break;
   }
   const [scaledDown, oldGone, applied, newReady, done] = [
     find('scaledDown'),
@@ -452,8 +474,13 @@ record({
   figure:
     'switch overhead added by the plugin (reaction, start of the new model, status)',
   target: 'p99 <= 1000 ms',
-  measured: summary('', overheads).replace(/^: /, ''),
-  pass: percentile(overheads, 99) <= 1000,
+  measured: overheads.length
+    ? `${summary('', overheads).replace(/^: /, '')}${
+        unfinished ? '; then a switch did not finish in 5 minutes' : ''
+      }`
+    : 'no switch finished in 5 minutes',
+  pass:
+    !unfinished && overheads.length > 0 && percentile(overheads, 99) <= 1000,
 });
 await deleteNamespaces(client, ['bench-md']);
 await backend.stop();
