@@ -142,6 +142,11 @@ test.describe('the production bundle', () => {
     await expect(
       page.getByText(/^Tesla-T4-SHARED — \d+ of 32 free \(time-sliced\)/),
     ).toBeVisible();
+    await page.getByRole('button', { name: 'Next' }).click();
+    // The models are kept on a claim of the template's default size.
+    await expect(
+      page.getByRole('textbox', { name: /Model cache size/ }),
+    ).toHaveValue('100Gi');
     await page.getByRole('button', { name: 'Review' }).click();
     await page.getByRole('button', { name: 'Create' }).click();
     // The action waits until the model server is ready.
@@ -155,6 +160,11 @@ test.describe('the production bundle', () => {
 
     await page.goto(`/model-hosting/deployments/${cluster}/${ns}/${name}`);
     await expect(page.getByText('1 ready of 1')).toBeVisible();
+    await expect(
+      page.getByText(
+        `claim ${name}-models (100Gi, default class, ReadWriteOnce, deleted with the deployment)`,
+      ),
+    ).toBeVisible();
     await page.getByRole('button', { name: 'Scale' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Replicas').fill('2');

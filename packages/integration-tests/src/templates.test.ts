@@ -193,10 +193,17 @@ describe('scaffolder templates', () => {
         gpuProduct: 'Tesla-T4-SHARED',
         gpuCount: 1,
         replicas: 2,
+        cacheSize: '100Gi',
+        sharedCache: true,
       },
-      spec =>
+      spec => {
+        expect(spec.storage.cache).not.toHaveProperty('storageClassName');
         expect(spec).toMatchObject({
           engine: 'ollama',
+          // No class named: the cluster's default class.
+          storage: {
+            cache: { type: 'pvc', size: '100Gi', accessMode: 'ReadWriteMany' },
+          },
           gpuSharing: 'timeSliced',
           replicas: 2,
           resources: { gpu: { count: 1, product: 'Tesla-T4-SHARED' } },
@@ -204,7 +211,8 @@ describe('scaffolder templates', () => {
             expectedModels: ['qwen2.5-coder:7b', 'nomic-embed-text'],
             autoPull: true,
           },
-        }),
+        });
+      },
     ],
     [
       'deploy-vllm',
@@ -219,10 +227,20 @@ describe('scaffolder templates', () => {
         maxReplicas: 2,
         idleMinutes: 15,
         delivery: 'apply',
+        cacheSize: '20Gi',
+        storageClass: 'local-models',
       },
       spec =>
         expect(spec).toMatchObject({
           engine: 'vllm',
+          storage: {
+            cache: {
+              type: 'pvc',
+              size: '20Gi',
+              storageClassName: 'local-models',
+              accessMode: 'ReadWriteOnce',
+            },
+          },
           model: {
             name: 'Qwen/Qwen2.5-7B-Instruct',
             source: 'hf://Qwen/Qwen2.5-7B-Instruct',
@@ -410,6 +428,7 @@ describe('scaffolder templates', () => {
           maxReplicas: 3,
           idleMinutes: 5,
           delivery: 'manifest',
+          cacheSize: '50Gi',
         },
         secrets: {},
         directoryContents: [],
@@ -427,6 +446,9 @@ describe('scaffolder templates', () => {
       spec: {
         resources: { gpu: { count: 2 } },
         autoscaling: { scaleToZeroAfterSeconds: 300 },
+        storage: {
+          cache: { type: 'pvc', size: '50Gi', accessMode: 'ReadWriteOnce' },
+        },
       },
     });
     expect(
@@ -445,6 +467,7 @@ describe('scaffolder templates', () => {
       gpuProduct: 'Tesla-T4-SHARED',
       gpuCount: 8,
       replicas: 1,
+      cacheSize: '100Gi',
     });
     expect(task.status).toBe('failed');
     expect(log).toMatch(

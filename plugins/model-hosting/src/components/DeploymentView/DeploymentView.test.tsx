@@ -102,6 +102,38 @@ describe('DeploymentView', () => {
     ).toBeInTheDocument();
   });
 
+  it('says where model files live and what the loader reported', async () => {
+    server.use(
+      http.get(one, () =>
+        HttpResponse.json(
+          detail(d => {
+            d.resource.spec.storage = {
+              cache: {
+                type: 'pvc',
+                size: '100Gi',
+                accessMode: 'ReadWriteMany',
+              },
+            };
+            d.resource.status!.modelCache = {
+              hit: true,
+              loadSeconds: 0.4,
+              bytes: 16 * 2 ** 30,
+            };
+          }),
+        ),
+      ),
+    );
+    await render();
+    expect(
+      await screen.findByText(
+        'claim vllm-instruct-models (100Gi, default class, ReadWriteMany, deleted with the deployment)',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('16.0 GiB, already in the cache in 0.4 s'),
+    ).toBeInTheDocument();
+  });
+
   it('says what the built-in autoscaler goes by, and that a request wakes a deployment at zero', async () => {
     server.use(
       http.get(one, () =>

@@ -2,6 +2,7 @@ import { InfoCard, StructuredMetadataTable } from '@backstage/core-components';
 import { DeploymentDetail } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { Box, Chip, LinearProgress, Typography } from '@material-ui/core';
 import { gpuText, PhaseStatus } from '../FleetPage/FleetTable';
+import { modelCacheText, storageText } from '../storageText';
 
 const switchStep = {
   ScalingDown: 'freeing the GPUs',
@@ -67,6 +68,8 @@ export function StatusCard({
     owner: summary.owner,
     endpoint: status.endpoint ?? '—',
     autoscaler: autoscalerText(hpa, resource.spec.autoscaling),
+    'model files': storageText(resource.spec, summary.name),
+    'model cache': modelCacheText(status.modelCache),
     'last switch': last
       ? `${last.from} → ${last.to} in ${last.seconds} s (${last.strategy})${
           last.trigger === 'request' ? ', asked for by a request' : ''

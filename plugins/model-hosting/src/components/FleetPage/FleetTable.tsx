@@ -16,6 +16,7 @@ import {
   Select,
 } from '@material-ui/core';
 import { useMemo, useState } from 'react';
+import { bytesText } from '../storageText';
 
 export const PhaseStatus = ({
   phase,
@@ -99,6 +100,12 @@ const columns: TableColumn<DeploymentSummary>[] = [
     customSort: (a, b) => a.gpu.count - b.gpu.count,
     customFilterAndSearch: (q, d) =>
       gpuText(d).toLowerCase().includes(q.toLowerCase()),
+  },
+  {
+    title: 'Cache',
+    field: 'cacheBytes',
+    render: d => bytesText(d.cacheBytes),
+    searchable: false,
   },
   { title: 'Owner', field: 'owner' },
   {
