@@ -98,7 +98,7 @@ export async function measurePage(backend, n) {
       await page.evaluate(installHelpers);
 
       // A search keystroke: the search box gets "md-<k>" (as one input event) -> every row shown
-      // matches and md-<k> is among them. Includes the table's search debounce (200 ms).
+      // matches and md-<k> is among them (the table debounces its search box).
       const k = Math.floor((n * (run + 0.5)) / RUNS);
       search.push(
         await page.evaluate(q => {
