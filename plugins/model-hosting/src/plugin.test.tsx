@@ -24,9 +24,6 @@ import {
 import { Route, Routes } from 'react-router-dom';
 import { capacity, fleet } from './testing/fixtures';
 
-// The first render loads the whole app's modules: well beyond jest's 5 s on a busy 2-core machine.
-jest.setTimeout(30_000);
-
 const server = setupServer();
 registerMswTestHooks(server);
 const base = 'http://backend.test/api/model-hosting';
