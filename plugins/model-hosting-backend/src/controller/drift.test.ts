@@ -39,6 +39,14 @@ describe('firstDrift', () => {
     expect(firstDrift(desired, actual)).toBeUndefined();
   });
 
+  it("does not take an object without its type (a list's item, the cache's copy) for drift", () => {
+    const typed = { apiVersion: 'apps/v1', kind: 'Deployment', ...desired };
+    expect(firstDrift(typed, desired)).toBeUndefined();
+    expect(
+      firstDrift(typed, { ...desired, metadata: { labels: { a: '2' } } }),
+    ).toBe('metadata.labels.a');
+  });
+
   it('names the first field edited by hand', () => {
     const edited = JSON.parse(JSON.stringify(desired));
     edited.spec.template.spec.containers[0].image = 'busybox';

@@ -61,6 +61,9 @@ export function firstDrift(
   if (!actual || typeof actual !== 'object' || Array.isArray(actual))
     return path;
   for (const [key, value] of Object.entries(desired)) {
+    // An object's type is its identity, not its content; list items and the caches' slim copies
+    // come without it, and comparing it made every pass reapply everything (DriftReverted).
+    if (!path && (key === 'apiVersion' || key === 'kind')) continue;
     const d = firstDrift(
       value,
       (actual as Record<string, unknown>)[key],

@@ -1,0 +1,123 @@
+// Drift repair (issue 14): a child object edited by hand is put back to the plan with a
+// DriftReverted Event; a child nobody touched is left alone, pass after pass (no reapply, no Event).
+import {
+  assertStatus,
+  ModelHosting,
+  startModelHosting,
+  waitForDeployment,
+} from './backend';
+import { eventually, kubectl, useNamespace } from './kube';
+
+/** The DriftReverted Events on a ModelDeployment, by message. */
+const driftEvents = (namespace: string, name: string): string[] =>
+  JSON.parse(
+    kubectl(
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      `reason=DriftReverted,involvedObject.name=${name}`,
+      '-o',
+      'json',
+    ),
+  ).items.map((e: any) => e.message);
+
+const image = (namespace: string, name: string) =>
+  kubectl(
+    'get',
+    'deployment',
+    name,
+    '-n',
+    namespace,
+    '-o',
+    'jsonpath={.spec.template.spec.containers[0].image}',
+  );
+
+describe('drift repair', () => {
+  const ns = useNamespace('drift');
+  let mh: ModelHosting;
+
+  beforeAll(async () => {
+    mh = await startModelHosting();
+    assertStatus(
+      await mh
+        .api()
+        .post('/api/model-hosting/deployments')
+        .send({
+          cluster: 'local',
+          namespace: ns(),
+          name: 'steady',
+          spec: {
+            owner: 'group:default/ml-platform',
+            engine: 'vllm',
+            model: { name: 'org/model-a' },
+            resources: { cpu: '100m', memory: '128Mi' },
+            replicas: 1,
+          },
+        }),
+      201,
+    );
+    await waitForDeployment(
+      mh,
+      ns(),
+      'steady',
+      d => d.summary.phase === 'Ready',
+      90_000,
+    );
+  }, 120_000);
+  afterAll(async () => mh?.stop());
+
+  it('leaves children nobody changed alone across passes: no DriftReverted, no new Deployment generation', async () => {
+    const generation = kubectl(
+      'get',
+      'deployment',
+      'steady',
+      '-n',
+      ns(),
+      '-o',
+      'jsonpath={.metadata.generation}',
+    );
+    // Each label change on the ModelDeployment is a reconcile pass.
+    for (let i = 0; i < 3; i++) {
+      kubectl('label', 'md', 'steady', '-n', ns(), `pass=${i}`, '--overwrite');
+      await new Promise(r => setTimeout(r, 1000));
+    }
+    expect(driftEvents(ns(), 'steady')).toEqual([]);
+    expect(
+      kubectl(
+        'get',
+        'deployment',
+        'steady',
+        '-n',
+        ns(),
+        '-o',
+        'jsonpath={.metadata.generation}',
+      ),
+    ).toBe(generation);
+  });
+
+  it('puts an image set by hand back to the plan and says so in an Event', async () => {
+    const planned = image(ns(), 'steady');
+    kubectl(
+      'set',
+      'image',
+      `deployment/steady`,
+      '-n',
+      ns(),
+      `*=registry.invalid/not-ours:1`,
+    );
+    await eventually(async () => {
+      if (image(ns(), 'steady') !== planned)
+        throw new Error(`image still ${image(ns(), 'steady')}`);
+    }, 60_000);
+    const events = await eventually(async () => {
+      const found = driftEvents(ns(), 'steady');
+      if (!found.length) throw new Error('no DriftReverted Event yet');
+      return found;
+    });
+    expect(events).toEqual([
+      'Deployment steady was changed outside model hosting (spec.template.spec.containers[0].image); reverted to the plan',
+    ]);
+  });
+});
