@@ -2,6 +2,13 @@ import { ConfigReader } from '@backstage/config';
 import { readModelHostingConfig } from './config';
 
 describe('readModelHostingConfig', () => {
+  it('keeps at least one reconcile worker', () => {
+    const c = readModelHostingConfig(
+      new ConfigReader({ modelHosting: { reconciler: { workers: 0.3 } } }),
+    );
+    expect(c.reconciler.workers).toBe(1);
+  });
+
   it('fills in every default, in seconds', () => {
     const c = readModelHostingConfig(new ConfigReader({}));
     expect(c.requestTimeoutSeconds).toBe(10);

@@ -216,12 +216,16 @@ export function readModelHostingConfig(
         'modelHosting.reconciler',
         reconciler,
       ),
-      workers: Math.round(
-        num(
-          'workers',
-          RECONCILE_WORKERS,
-          'modelHosting.reconciler',
-          reconciler,
+      // At least one: a queue without workers never reconciles.
+      workers: Math.max(
+        1,
+        Math.round(
+          num(
+            'workers',
+            RECONCILE_WORKERS,
+            'modelHosting.reconciler',
+            reconciler,
+          ),
         ),
       ),
     },
