@@ -26,6 +26,16 @@ describe('storage as the deployment page says it', () => {
         'iris',
       ),
     ).toBe('in the pod (emptyDir): fetched again at every start');
+    // Ollama pulls its own models: nothing is loaded before it starts.
+    expect(
+      storageText(
+        spec({
+          engine: 'ollama',
+          model: { name: 'llama3.1:8b', source: 'ollama://llama3.1:8b' },
+        }),
+        'chat',
+      ),
+    ).toBe("none: the engine downloads into the pod's own storage");
     expect(
       storageText(
         spec({ storage: { cache: { type: 'emptyDir', size: '20Gi' } } }),

@@ -1,4 +1,7 @@
-import { ModelDeployment } from '@modelhosting/backstage-plugin-model-hosting-common';
+import {
+  isLoaderSource,
+  ModelDeployment,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 
 type Spec = ModelDeployment['spec'];
 type Status = NonNullable<ModelDeployment['status']>;
@@ -19,8 +22,9 @@ export function bytesText(bytes: number | undefined): string {
 /** Where the deployment keeps model files (spec.storage.cache), as the reconciler mounts it. */
 export function storageText(spec: Spec, name: string): string {
   const cache = spec.storage?.cache;
+  // The loader's sources (hf://, s3://, pvc://); Ollama pulls ollama:// itself.
   const loads = [spec.model, ...(spec.models ?? [])].some(m =>
-    /^(hf|s3|pvc|ollama):\/\//.test(m.source ?? ''),
+    isLoaderSource(m.source),
   );
   if (!cache) {
     return loads
