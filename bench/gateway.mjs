@@ -252,6 +252,15 @@ targets.ours = {
   model: 'bench-gw-lo/warm-model',
   headers: auth,
 };
+// The portal's own floor: the cheapest authenticated answer the same backend gives (its engines
+// list: Backstage's HTTP stack, token check and JSON, no model server behind it). What the gateway
+// adds beyond this is ours; up to it is the portal's.
+targets['portal floor'] = {
+  url: gatewayUrl,
+  path: '/engines',
+  method: 'GET',
+  headers: auth,
+};
 targets['ours (default path)'] = {
   url: gatewayUrl,
   model: 'bench-gw/warm-model',
@@ -269,7 +278,7 @@ if (net) {
 }
 await Promise.all(
   Object.values(targets).map(t =>
-    waitHttp(`${t.url}/v1/models`, s => s < 500 || s === 401),
+    waitHttp(`${t.url}${t.path ?? '/v1/models'}`, s => s < 500 || s === 401),
   ),
 );
 
@@ -283,10 +292,10 @@ const agents = new Map();
 /** One request; resolves the time to the first byte of the body and to its end. */
 function request(name, stream = false) {
   const t = targets[name];
-  const u = new URL(`${t.url}/v1/chat/completions`);
+  const u = new URL(`${t.url}${t.path ?? '/v1/chat/completions'}`);
   if (!agents.has(name))
     agents.set(name, new http.Agent({ keepAlive: true, maxSockets: 1 }));
-  const data = body(t.model, stream);
+  const data = t.method === 'GET' ? undefined : body(t.model, stream);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let first;
@@ -295,13 +304,15 @@ function request(name, stream = false) {
         hostname: u.hostname,
         port: u.port,
         path: u.pathname,
-        method: 'POST',
+        method: t.method ?? 'POST',
         agent: agents.get(name),
-        headers: {
-          ...t.headers,
-          'Content-Type': 'application/json',
-          'Content-Length': Buffer.byteLength(data),
-        },
+        headers: data
+          ? {
+              ...t.headers,
+              'Content-Type': 'application/json',
+              'Content-Length': Buffer.byteLength(data),
+            }
+          : t.headers,
       },
       res => {
         let text = '';
@@ -341,8 +352,9 @@ for (let i = 0; i < SEQUENTIAL + 20; i++)
     const r = await request(n);
     if (i >= 20) latency[n].push(r.total);
   }
+const streamed = names.filter(n => targets[n].method !== 'GET');
 for (let i = 0; i < SEQUENTIAL / 2 + 10; i++)
-  for (const n of names) {
+  for (const n of streamed) {
     const r = await request(n, true);
     if (i >= 10) ttft[n].push(r.first);
   }
@@ -353,7 +365,9 @@ for (const n of names)
   say(
     `  ${n}: p50 ${fmt(p50(latency[n]))}, p99 ${fmt(
       percentile(latency[n], 99),
-    )}; streaming first token p50 ${fmt(p50(ttft[n]))}`,
+    )}${
+      ttft[n].length ? `; streaming first token p50 ${fmt(p50(ttft[n]))}` : ''
+    }`,
   );
 
 // 4. Throughput with 32 and 256 clients, each target on its own (load.mjs, a process of its own).
@@ -365,7 +379,8 @@ async function load(n, clients) {
     [
       path.join(repo, 'bench/load.mjs'),
       JSON.stringify({
-        url: `${t.url}/v1/chat/completions`,
+        url: `${t.url}${t.path ?? '/v1/chat/completions'}`,
+        method: t.method ?? 'POST',
         body: body(t.model),
         headers: t.headers,
         clients,
@@ -457,6 +472,23 @@ if (targets['direct to the pod']) {
     ratio: `${rps[`${dp}@32`].rps.toFixed(0)} req/s at 32 clients vs ${rps[
       `${base}@32`
     ].rps.toFixed(0)} to the pod directly`,
+  });
+}
+
+{
+  const floor = 'portal floor';
+  record({
+    figure:
+      "portal floor: the same backend's cheapest authenticated answer (GET /engines, nothing forwarded)",
+    measured: `+${added(floor).toFixed(2)} ms at p50; ${rps[
+      `${floor}@32`
+    ].rps.toFixed(0)} req/s at 32 clients`,
+    peer: `ours +${added('ours').toFixed(2)} ms; ${rps[`ours@32`].rps.toFixed(
+      0,
+    )} req/s`,
+    ratio: `ours adds ${(added('ours') - added(floor)).toFixed(
+      2,
+    )} ms beyond the portal's floor`,
   });
 }
 

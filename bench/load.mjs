@@ -4,11 +4,13 @@
 // latency percentiles, errors.
 //
 //   node bench/load.mjs '{"url":…,"body":…,"headers":{…},"clients":32,"seconds":10}'
+//   ("method":"GET" sends no body)
 import http from 'node:http';
 
 const {
   url,
   body,
+  method = 'POST',
   headers = {},
   clients,
   seconds,
@@ -16,7 +18,7 @@ const {
 } = JSON.parse(process.argv[2]);
 const target = new URL(url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-const data = Buffer.from(body);
+const data = method === 'GET' ? undefined : Buffer.from(body);
 
 function once() {
   return new Promise((resolve, reject) => {
@@ -25,13 +27,15 @@ function once() {
         hostname: target.hostname,
         port: target.port,
         path: target.pathname,
-        method: 'POST',
+        method,
         agent,
-        headers: {
-          ...headers,
-          'Content-Type': 'application/json',
-          'Content-Length': data.length,
-        },
+        headers: data
+          ? {
+              ...headers,
+              'Content-Type': 'application/json',
+              'Content-Length': data.length,
+            }
+          : headers,
       },
       res => {
         res.on('data', () => {});

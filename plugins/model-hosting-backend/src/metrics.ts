@@ -12,6 +12,9 @@ export interface Histogram {
   record(value: number, attributes?: Attributes): void;
 }
 
+/** Values per histogram series kept for the percentiles of /stats. */
+const HISTOGRAM_WINDOW = 1000;
+
 const keyOf = (attributes?: Attributes) =>
   attributes
     ? Object.entries(attributes)
@@ -31,6 +34,8 @@ export class PluginMetrics {
     Map<string, { attributes: Attributes; value: number }>
   >();
   private readonly last = new Map<string, Map<string, number>>();
+  /** The latest values of each histogram series (a bounded window), for percentiles in /stats. */
+  private readonly windows = new Map<string, Map<string, number[]>>();
 
   constructor(private readonly metrics?: MetricsService) {}
 
@@ -55,11 +60,19 @@ export class PluginMetrics {
       unit,
     });
     const latest = new Map<string, number>();
+    const windows = new Map<string, number[]>();
     this.last.set(name, latest);
+    this.windows.set(name, windows);
     return {
       record: (value, attributes) => {
         instrument?.record(value, attributes);
-        latest.set(keyOf(attributes), value);
+        const k = keyOf(attributes);
+        latest.set(k, value);
+        const w = windows.get(k) ?? [];
+        w.push(value);
+        if (w.length > HISTOGRAM_WINDOW)
+          w.splice(0, w.length - HISTOGRAM_WINDOW);
+        windows.set(k, w);
       },
     };
   }
@@ -93,6 +106,24 @@ export class PluginMetrics {
     return totals;
   }
 
+  /** p50, p99 and the largest of a histogram's latest values for these attributes (none yet: undefined). */
+  percentiles(
+    name: string,
+    attributes?: Attributes,
+  ): { count: number; p50: number; p99: number; max: number } | undefined {
+    const values = this.windows.get(name)?.get(keyOf(attributes));
+    if (!values?.length) return undefined;
+    const sorted = [...values].sort((a, b) => a - b);
+    const at = (q: number) =>
+      sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    return {
+      count: sorted.length,
+      p50: at(0.5),
+      p99: at(0.99),
+      max: sorted[sorted.length - 1],
+    };
+  }
+
   /** The latest value a histogram recorded for these attributes. */
   latest(name: string, attributes?: Attributes): number | undefined {
     return this.last.get(name)?.get(keyOf(attributes));
@@ -108,6 +139,9 @@ export const METRICS = {
    */
   apiWrites: 'model_hosting.kubernetes.write_requests',
   reconcilePasses: 'model_hosting.reconciler.passes',
+  /** From a change (or resync) queueing a deployment to its pass starting, and the pass itself. */
+  reconcileQueueWait: 'model_hosting.reconciler.queue_wait',
+  reconcilePassDuration: 'model_hosting.reconciler.pass_duration',
   healthChecks: 'model_hosting.health.checks',
   healthRound: 'model_hosting.health.round_duration',
   scaleFromZeroPatch: 'model_hosting.gateway.scale_from_zero_patch_delay',

@@ -127,7 +127,22 @@ export const modelHostingPlugin = createBackendPlugin({
           config.storage,
           config.reconciler,
           logger,
-          metrics.counter(METRICS.reconcilePasses, 'Reconcile passes'),
+          {
+            passes: metrics.counter(
+              METRICS.reconcilePasses,
+              'Reconcile passes',
+            ),
+            queueWait: metrics.histogram(
+              METRICS.reconcileQueueWait,
+              'Time a ModelDeployment waited in the reconcile queue',
+              's',
+            ),
+            passDuration: metrics.histogram(
+              METRICS.reconcilePassDuration,
+              'Duration of a reconcile pass',
+              's',
+            ),
+          },
         );
         const authorizer = new DeploymentAuthorizer(deps.permissions);
         const deployments = new ModelDeployments(clusters, authorizer);

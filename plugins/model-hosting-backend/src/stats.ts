@@ -42,6 +42,14 @@ export function collectStats(deps: {
       reconcilePasses: metrics.total(METRICS.reconcilePasses, {
         cluster: c.name,
       }),
+      // Seconds, over the latest passes: where a change's reaction time goes.
+      reconcileQueueWait: metrics.percentiles(METRICS.reconcileQueueWait, {
+        cluster: c.name,
+      }),
+      reconcilePassDuration: metrics.percentiles(
+        METRICS.reconcilePassDuration,
+        { cluster: c.name },
+      ),
     })),
     healthRound: deps.healthRound,
     lastScaleFromZero:

@@ -1,5 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ListPage, ListWatch, ResourceCache } from './ResourceCache';
+import { slimNode } from './slim';
 
 type Obj = {
   metadata: { name: string; namespace?: string; resourceVersion?: string };
@@ -97,6 +98,38 @@ describe('ResourceCache', () => {
     server.current.emit('DELETED', obj('b', '8'));
     expect(cache.list().map(o => [o.metadata.name, o.x])).toEqual([['a', 1]]);
     expect(changes).toEqual(['add a', 'add b', 'update a', 'delete b']);
+  });
+
+  it('tells no one of an update that changes nothing it keeps (a node heartbeat, a relist)', async () => {
+    const nodes = new FakeServer();
+    const told: string[] = [];
+    const heartbeat = (at: string) => ({
+      metadata: { name: 'gpu-node-1' },
+      status: {
+        conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: at }],
+      },
+    });
+    nodes.items = [heartbeat('t0') as any];
+    const nodeCache = new ResourceCache<any>(
+      nodes,
+      { apiVersion: 'v1', kind: 'Node', path: '/api/v1/nodes', slim: slimNode },
+      mockServices.logger.mock(),
+    );
+    nodeCache.onChange(type => told.push(type));
+    nodeCache.start();
+    try {
+      await eventually(() => expect(nodes.watches).toHaveLength(1));
+      nodes.current.emit('MODIFIED', heartbeat('t1'));
+      nodes.current.emit('MODIFIED', heartbeat('t2'));
+      expect(told).toEqual(['add']);
+      nodes.current.emit('MODIFIED', {
+        ...heartbeat('t3'),
+        spec: { unschedulable: true },
+      });
+      expect(told).toEqual(['add', 'update']);
+    } finally {
+      nodeCache.stop();
+    }
   });
 
   it('resumes from the last event it saw when the watch ends, and relists after 410 Gone', async () => {

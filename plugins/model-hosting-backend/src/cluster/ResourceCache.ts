@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'util';
 import {
   KubeConfig,
   KubernetesObjectApi,
@@ -246,9 +247,10 @@ export class ResourceCache<T extends Cached> {
       }
     }
     for (const [k, obj] of fresh) {
-      const had = this.objects.has(k);
+      const old = this.objects.get(k);
       this.put(k, obj);
-      this.emit(had ? 'update' : 'add', obj);
+      if (!old) this.emit('add', obj);
+      else if (!isDeepStrictEqual(old, obj)) this.emit('update', obj);
     }
     this.resourceVersion = resourceVersion;
     this.synced = true;
@@ -341,7 +343,10 @@ export class ResourceCache<T extends Cached> {
       }
       return;
     }
+    const old = this.objects.get(k);
     this.put(k, slim);
+    // What the cache keeps did not change (a heartbeat, a relist): nothing to tell.
+    if (had && isDeepStrictEqual(old, slim)) return;
     this.emit(had ? 'update' : 'add', slim);
   }
 

@@ -114,7 +114,11 @@ export const slimNode = (o: V1Node): V1Node => ({
   status: {
     allocatable: o.status?.allocatable,
     capacity: o.status?.capacity,
-    conditions: o.status?.conditions?.filter(c => c.type === 'Ready'),
+    // Without the heartbeat: a kubelet's (or kwok's) status report alone changes nothing we read,
+    // so it wakes no one (the reconciler requeues everything on a node change).
+    conditions: o.status?.conditions
+      ?.filter(c => c.type === 'Ready')
+      .map(({ lastHeartbeatTime: _, ...c }) => c),
   },
 });
 

@@ -1,10 +1,9 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Cluster } from '../cluster/Clusters';
 import { EngineRegistry } from '../engines';
-import { Counter } from '../metrics';
+import { Reconciler, ReconcilerInstruments } from './Reconciler';
 import { Tenancy } from '../tenancy/Tenancy';
 import { LeaderElector } from './LeaderElector';
-import { Reconciler } from './Reconciler';
 import { StorageOptions } from './storage';
 
 export interface ControllerOptions {
@@ -36,7 +35,7 @@ export class Controllers {
     storage: StorageOptions,
     options: ControllerOptions,
     logger: LoggerService,
-    passes?: Counter,
+    instruments: Omit<ReconcilerInstruments, 'workers'> = {},
   ) {
     for (const cluster of clusters) {
       const log = logger.child({ cluster: cluster.name });
@@ -46,9 +45,7 @@ export class Controllers {
         tenancy,
         storage,
         log,
-        passes,
-        undefined,
-        options.workers,
+        { ...instruments, workers: options.workers },
       );
       const elector = options.enabled
         ? new LeaderElector(

@@ -13,7 +13,7 @@ import { Cluster } from '../cluster/Clusters';
 import { ResourceCache } from '../cluster/ResourceCache';
 import { EngineRegistry } from '../engines';
 import { RECONCILE_WORKERS } from '../config';
-import { Counter } from '../metrics';
+import { Counter, Histogram } from '../metrics';
 import { plan } from './plan';
 import { decideRollout, RolloutDecision } from './rollout';
 import { Tenancy } from '../tenancy/Tenancy';
@@ -33,6 +33,18 @@ const sameStatus = (
   a: ModelDeploymentStatus | undefined,
   b: ModelDeploymentStatus,
 ) => isDeepStrictEqual(plain(a), plain(b));
+
+/** What a reconciler reports of its work, and how much of it runs at once. */
+export interface ReconcilerInstruments {
+  passes?: Counter;
+  /** Seconds a deployment waited in the queue before its pass. */
+  queueWait?: Histogram;
+  /** Seconds a pass took. */
+  passDuration?: Histogram;
+  /** Deployments reconciled at once (default RECONCILE_WORKERS). */
+  workers?: number;
+  now?: () => Date;
+}
 
 /** Why the reconciler wrote nothing for a deployment: shown as Reconciled=False. */
 interface Refusal {
@@ -55,6 +67,7 @@ export function reconcileBackoffMs(attempt: number, error: unknown): number {
 export class Reconciler {
   private readonly queue: WorkQueue;
   private resyncTimer?: NodeJS.Timeout;
+  private readonly now: () => Date;
 
   constructor(
     private readonly cluster: Cluster,
@@ -62,21 +75,25 @@ export class Reconciler {
     private readonly tenancy: Tenancy,
     private readonly storage: StorageOptions,
     private readonly logger: LoggerService,
-    private readonly passes: Counter = { add: () => {} },
-    private readonly now: () => Date = () => new Date(),
-    workers: number = RECONCILE_WORKERS,
+    instruments: ReconcilerInstruments = {},
   ) {
     const { cache } = cluster;
+    const attributes = { cluster: cluster.name };
+    this.now = instruments.now ?? (() => new Date());
     this.queue = new WorkQueue(
       async key => {
         try {
           await this.reconcile(key);
         } finally {
-          this.passes.add(1, { cluster: cluster.name });
+          instruments.passes?.add(1, attributes);
         }
       },
       {
-        workers,
+        workers: instruments.workers ?? RECONCILE_WORKERS,
+        observe: (waitedMs, workedMs) => {
+          instruments.queueWait?.record(waitedMs / 1000, attributes);
+          instruments.passDuration?.record(workedMs / 1000, attributes);
+        },
         // Plans made from a half-listed cache could delete what they cannot see yet.
         ready: () => cache.synced,
         backoffMs: reconcileBackoffMs,
@@ -145,9 +162,10 @@ export class Reconciler {
     this.setActive(false);
   }
 
+  /** Every deployment, behind any change waiting (a resync, a node's capacity changing). */
   enqueueAll() {
     for (const md of this.cache.modelDeployments.list()) {
-      this.queue.add(keyOf(md.metadata.namespace, md.metadata.name));
+      this.queue.add(keyOf(md.metadata.namespace, md.metadata.name), 'resync');
     }
   }
 

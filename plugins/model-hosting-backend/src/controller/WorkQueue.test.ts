@@ -20,6 +20,48 @@ describe('WorkQueue', () => {
     expect(handled).toEqual(['a', 'b']);
   });
 
+  it('takes keys a resync queued only when no change waits, and a change moves such a key forward', async () => {
+    const handled: string[] = [];
+    let ready = false;
+    const q = new WorkQueue(async k => void handled.push(k), {
+      workers: 1,
+      backoffMs: () => 10,
+      ready: () => ready,
+    });
+    q.start();
+    for (const k of ['r1', 'r2', 'r3']) q.add(k, 'resync');
+    q.add('c1');
+    q.add('r3'); // changed: no longer waits behind the resync
+    q.add('c1', 'resync'); // queued for a change already: stays where it is
+    expect(q.length).toBe(4);
+    ready = true;
+    await q.idle();
+    expect(handled).toEqual(['c1', 'r3', 'r1', 'r2']);
+  });
+
+  it('tells how long each key waited in the queue and how long its pass took', async () => {
+    const observed: Array<[number, number]> = [];
+    let ready = false;
+    const q = new WorkQueue(async () => void (await tick(30)), {
+      workers: 1,
+      backoffMs: () => 10,
+      ready: () => ready,
+      observe: (waited, worked) => observed.push([waited, worked]),
+    });
+    q.start();
+    q.add('a');
+    q.add('b');
+    await tick(50);
+    q.add('a'); // queued again: its wait counts from the first add, not this one
+    ready = true;
+    await q.idle();
+    expect(observed).toHaveLength(2);
+    // 'a' waited for the queue to be ready (the 200 ms poll); 'b' also for a's pass.
+    expect(observed[0][0]).toBeGreaterThanOrEqual(50);
+    expect(observed[1][0]).toBeGreaterThanOrEqual(observed[0][0] + 25);
+    expect(observed.every(([, worked]) => worked >= 25)).toBe(true);
+  });
+
   it('never handles one key twice at once, and handles it again when it changed meanwhile', async () => {
     let running = 0;
     let most = 0;

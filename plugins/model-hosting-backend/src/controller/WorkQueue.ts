@@ -5,6 +5,8 @@ export interface WorkQueueOptions {
   backoffMs: (attempt: number, error: unknown) => number;
   /** Work waits while this says no (say, a cache that has not listed everything yet). */
   ready?: () => boolean;
+  /** Told after each pass: how long its key waited in the queue, and how long the pass took. */
+  observe?: (waitedMs: number, workedMs: number) => void;
   /** Told of every failure before its retry is scheduled. */
   onFailure?: (
     key: string,
@@ -16,13 +18,18 @@ export interface WorkQueueOptions {
 /**
  * The reconciler's queue, as controller-runtime's: a key is queued once however often it is
  * added; a key added while it is being handled is handled again afterwards, never twice at
- * once; failures retry with backoff; keys are taken first in, first out.
+ * once; failures retry with backoff; keys are taken first in, first out. As controller-runtime's
+ * priority queue, a periodic resync waits behind changes: a thousand no-op passes must not stand
+ * between a user's edit and its pass.
  */
 export class WorkQueue {
-  private readonly queued = new Set<string>();
+  /** Waiting keys, with when each was first added (what a pass's queue wait counts from). */
+  private readonly queued = new Map<string, number>();
+  /** Keys queued by a resync only: taken when no change waits. */
+  private readonly background = new Map<string, number>();
   private readonly inFlight = new Set<string>();
-  /** Added again while in flight: queued once the current pass ends. */
-  private readonly dirty = new Set<string>();
+  /** Added again while in flight: queued once the current pass ends (with when it was added). */
+  private readonly dirty = new Map<string, number>();
   private readonly attempts = new Map<string, number>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
   private active = false;
@@ -43,6 +50,7 @@ export class WorkQueue {
   stop() {
     this.active = false;
     this.queued.clear();
+    this.background.clear();
     this.dirty.clear();
     for (const timer of this.retries.values()) clearTimeout(timer);
     this.retries.clear();
@@ -55,19 +63,40 @@ export class WorkQueue {
 
   /** Keys waiting or being handled. */
   get length() {
-    return this.queued.size + this.inFlight.size;
+    return this.queued.size + this.background.size + this.inFlight.size;
   }
 
-  add(key: string) {
+  /** Queues a key: for a change (first in, first out), or for a resync (after every change). */
+  add(key: string, reason: 'change' | 'resync' = 'change') {
     if (!this.active) return;
+    if (reason === 'resync') {
+      // Already on its way, or backing off after a failure: a resync adds nothing.
+      if (
+        this.inFlight.has(key) ||
+        this.queued.has(key) ||
+        this.retries.has(key) ||
+        this.background.has(key)
+      )
+        return;
+      this.background.set(key, Date.now());
+      this.spawn();
+      return;
+    }
+    const resyncAt = this.background.get(key);
+    if (resyncAt !== undefined) {
+      this.background.delete(key);
+      this.queued.set(key, resyncAt);
+    }
     const retry = this.retries.get(key);
     if (retry) {
       // A change arrived before the retry: handle it now, the retry is moot.
       clearTimeout(retry);
       this.retries.delete(key);
     }
-    if (this.inFlight.has(key)) this.dirty.add(key);
-    else this.queued.add(key);
+    const now = Date.now();
+    if (this.inFlight.has(key)) {
+      if (!this.dirty.has(key)) this.dirty.set(key, now);
+    } else if (!this.queued.has(key)) this.queued.set(key, now);
     this.spawn();
   }
 
@@ -81,7 +110,7 @@ export class WorkQueue {
     while (
       this.active &&
       this.workers < this.options.workers &&
-      this.queued.size > 0
+      this.queued.size + this.background.size > 0
     ) {
       this.workers++;
       void this.work().finally(() => {
@@ -101,13 +130,17 @@ export class WorkQueue {
         await new Promise(r => setTimeout(r, 200));
         continue;
       }
-      const key = this.queued.values().next().value as string | undefined;
-      if (key === undefined) return;
-      this.queued.delete(key);
+      const from = this.queued.size ? this.queued : this.background;
+      const next = from.entries().next().value as [string, number] | undefined;
+      if (next === undefined) return;
+      const [key, addedAt] = next;
+      from.delete(key);
       this.inFlight.add(key);
+      const takenAt = Date.now();
       try {
         await this.handle(key);
         this.attempts.delete(key);
+        this.options.observe?.(takenAt - addedAt, Date.now() - takenAt);
       } catch (e) {
         const attempt = (this.attempts.get(key) ?? 0) + 1;
         this.attempts.set(key, attempt);
@@ -115,7 +148,11 @@ export class WorkQueue {
         this.retryLater(key, this.options.backoffMs(attempt, e));
       } finally {
         this.inFlight.delete(key);
-        if (this.dirty.delete(key) && this.active) this.queued.add(key);
+        const dirtyAt = this.dirty.get(key);
+        if (dirtyAt !== undefined) {
+          this.dirty.delete(key);
+          if (this.active) this.queued.set(key, dirtyAt);
+        }
       }
     }
   }

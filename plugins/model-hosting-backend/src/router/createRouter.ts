@@ -40,6 +40,18 @@ const refOf = (req: express.Request): DeploymentRef => ({
 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
+/**
+ * Aborts the upstream request when the client goes away before its answer is written (a finished
+ * answer also closes: aborting then would only cost a DOMException per request).
+ */
+function abortOnDisconnect(res: express.Response) {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller;
+}
+
 /** Writes what the gateway answered: whole, or streamed as it comes. */
 function send(res: express.Response, answer: GatewayResponse) {
   res.status(answer.status);
@@ -226,8 +238,7 @@ export async function createRouter(
     '/v1/embeddings',
   ]) {
     router.post(path, async (req, res) => {
-      const controller = new AbortController();
-      res.on('close', () => controller.abort());
+      const controller = abortOnDisconnect(res);
       send(
         res,
         await gateway.forward(
@@ -243,8 +254,7 @@ export async function createRouter(
   const predict =
     (kind: 'predict' | 'v2-infer') =>
     async (req: express.Request, res: express.Response) => {
-      const controller = new AbortController();
-      res.on('close', () => controller.abort());
+      const controller = abortOnDisconnect(res);
       const { namespace, model } = req.params;
       const id = namespace ? `${namespace}/${model}` : model;
       send(
