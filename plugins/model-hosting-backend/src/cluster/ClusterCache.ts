@@ -36,6 +36,7 @@ const managed = `${LABELS.managedBy}=${MANAGED_BY}`;
 const INSTANCE = 'instance';
 const INVOLVED = 'involved';
 const NODE = 'node';
+const NAMESPACE = 'namespace';
 
 export class ClusterCache {
   readonly modelDeployments: ResourceCache<ModelDeployment>;
@@ -155,6 +156,8 @@ export class ClusterCache {
     this.modelEvents.addIndex(INVOLVED, byInvolved);
     this.podEvents.addIndex(INVOLVED, byInvolved);
     this.pods.addIndex(NODE, p => p.spec?.nodeName);
+    // The gateway resolves `<namespace>/<model>` per request: no scan of the whole fleet.
+    this.modelDeployments.addIndex(NAMESPACE, md => md.metadata.namespace);
   }
 
   private isOurPod(e: CoreV1Event): boolean {
@@ -231,6 +234,10 @@ export class ClusterCache {
   /** Pods of one ModelDeployment that pass their readiness probe: the ones serving. */
   readyPodsOf(md: ModelDeployment): V1Pod[] {
     return this.podsOf(md).filter(isPodReady);
+  }
+
+  modelDeploymentsIn(namespace: string): ModelDeployment[] {
+    return this.modelDeployments.byIndex(NAMESPACE, namespace);
   }
 
   podsOnNode(node: string): V1Pod[] {

@@ -55,6 +55,16 @@ export class ModelDeployments {
     );
   }
 
+  /** The ModelDeployments of one namespace on every cluster (not being deleted), from an index. */
+  inNamespace(namespace: string): DeploymentEntry[] {
+    return this.clusters.all().flatMap(cluster =>
+      cluster.cache
+        .modelDeploymentsIn(namespace)
+        .filter(md => !md.metadata.deletionTimestamp)
+        .map(md => ({ cluster, ref: refOf(cluster.name, md), md })),
+    );
+  }
+
   /** The ModelDeployments of clusters listed at least once. */
   synced(): DeploymentEntry[] {
     return this.all().filter(e => e.cluster.cache.synced);

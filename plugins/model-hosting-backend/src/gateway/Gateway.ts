@@ -23,6 +23,7 @@ import { choose } from './choose';
 import {
   binds,
   Candidate,
+  DeploymentLookup,
   modelIds,
   PublishedModel,
   requireOneOwner,
@@ -49,8 +50,7 @@ export interface GatewayOptions {
 }
 
 /** What the gateway needs of the deployments seam. */
-export interface GatewayDeployments {
-  all(): DeploymentEntry[];
+export interface GatewayDeployments extends DeploymentLookup {
   find(ref: DeploymentRef): DeploymentEntry | undefined;
   isServing(ref: DeploymentRef): boolean;
   scale(entry: DeploymentEntry, replicas: number): Promise<void>;
@@ -339,16 +339,16 @@ export class Gateway {
    * invoke deployments names their models (never more than `GET /v1/models` lists to the caller).
    */
   private async resolve(model: string, credentials: BackstageCredentials) {
-    const all = this.deployments.all();
     try {
       return resolveModel(
         model,
-        all,
+        this.deployments,
         this.options.publishedModels,
         this.multiModel,
       );
     } catch (e) {
       if (!isError(e) || e.name !== 'NotFoundError') throw e;
+      const all = this.deployments.all();
       const allowed = await this.authorizer.allowed(
         modelInvokePermission,
         all,

@@ -1,6 +1,11 @@
 import { modelDeployment } from '../controller/testFixtures';
 import { NotFoundError } from '@backstage/errors';
-import { requireOneOwner, resolveModel, unknownModelIn } from './modelIds';
+import {
+  lookupOf,
+  requireOneOwner,
+  resolveModel,
+  unknownModelIn,
+} from './modelIds';
 
 const entries = (c: Array<{ entry: unknown }>) => c.map(x => x.entry);
 
@@ -28,22 +33,24 @@ describe('resolveModel', () => {
 
   it('routes a namespaced id to that namespace only: a squatter elsewhere gets nothing', () => {
     expect(
-      entries(resolveModel('ml-serving/llama3.1:8b', [ml, squat], [])),
+      entries(
+        resolveModel('ml-serving/llama3.1:8b', lookupOf([ml, squat]), []),
+      ),
     ).toEqual([ml]);
     expect(
-      entries(resolveModel('team-x/llama3.1:8b', [ml, squat], [])),
+      entries(resolveModel('team-x/llama3.1:8b', lookupOf([ml, squat]), [])),
     ).toEqual([squat]);
   });
 
   it('serves a bare name only when the admins published it, and only from the bound deployment', () => {
-    expect(() => resolveModel('llama3.1:8b', [ml, squat], [])).toThrow(
-      "No deployment serves the model 'llama3.1:8b'",
-    );
+    expect(() =>
+      resolveModel('llama3.1:8b', lookupOf([ml, squat]), []),
+    ).toThrow("No deployment serves the model 'llama3.1:8b'");
     const published = [
       { model: 'llama3.1:8b', namespace: 'ml-serving', name: 'chat' },
     ];
     expect(
-      entries(resolveModel('llama3.1:8b', [ml, squat], published)),
+      entries(resolveModel('llama3.1:8b', lookupOf([ml, squat]), published)),
     ).toEqual([ml]);
   });
 
@@ -55,7 +62,11 @@ describe('resolveModel', () => {
       'llama3.1:8b',
       'east',
     );
-    const both = resolveModel('ml-serving/llama3.1:8b', [ml, other], []);
+    const both = resolveModel(
+      'ml-serving/llama3.1:8b',
+      lookupOf([ml, other]),
+      [],
+    );
     expect(() => requireOneOwner('ml-serving/llama3.1:8b', both)).toThrow(
       "The model 'ml-serving/llama3.1:8b' is served by deployments of several owners (group:default/ml-platform, group:default/data-science); ask the admins to publish which one it means",
     );
@@ -74,7 +85,11 @@ describe('resolveModel', () => {
     );
     expect(
       entries(
-        resolveModel('ml-serving/meta-llama/Llama-3.1-8B-Instruct', [vllm], []),
+        resolveModel(
+          'ml-serving/meta-llama/Llama-3.1-8B-Instruct',
+          lookupOf([vllm]),
+          [],
+        ),
       ),
     ).toEqual([vllm]);
   });
@@ -87,15 +102,15 @@ describe('resolveModel', () => {
       'model-a',
     );
     pooled.md.spec.models = [{ name: 'model-b' }];
-    expect(resolveModel('ml-serving/model-a', [pooled], [])).toEqual([
+    expect(resolveModel('ml-serving/model-a', lookupOf([pooled]), [])).toEqual([
       { entry: pooled, model: 'model-a', servingNow: true },
     ]);
-    expect(resolveModel('ml-serving/model-b', [pooled], [])).toEqual([
+    expect(resolveModel('ml-serving/model-b', lookupOf([pooled]), [])).toEqual([
       { entry: pooled, model: 'model-b', servingNow: false },
     ]);
-    expect(() => resolveModel('ml-serving/model-c', [pooled], [])).toThrow(
-      "No deployment serves the model 'ml-serving/model-c'",
-    );
+    expect(() =>
+      resolveModel('ml-serving/model-c', lookupOf([pooled]), []),
+    ).toThrow("No deployment serves the model 'ml-serving/model-c'");
     // The gateway names the pool to callers who may invoke the deployment, and only to them.
     expect(unknownModelIn('ml-serving/model-c', [pooled], () => false)).toEqual(
       new NotFoundError(
@@ -118,10 +133,20 @@ describe('resolveModel', () => {
       expectedModels: ['llama3.1:8b', 'nomic-embed-text'],
     };
     expect(
-      resolveModel('ml-serving/nomic-embed-text', [ollama], [], () => true),
+      resolveModel(
+        'ml-serving/nomic-embed-text',
+        lookupOf([ollama]),
+        [],
+        () => true,
+      ),
     ).toEqual([{ entry: ollama, model: 'nomic-embed-text', servingNow: true }]);
     expect(() =>
-      resolveModel('ml-serving/nomic-embed-text', [ollama], [], () => false),
+      resolveModel(
+        'ml-serving/nomic-embed-text',
+        lookupOf([ollama]),
+        [],
+        () => false,
+      ),
     ).toThrow();
   });
 });

@@ -23,6 +23,18 @@ export interface Candidate {
   servingNow: boolean;
 }
 
+/** The deployments a model id may name: a namespace's without scanning the fleet per request. */
+export interface DeploymentLookup {
+  all(): DeploymentEntry[];
+  inNamespace(namespace: string): DeploymentEntry[];
+}
+
+/** A lookup over a plain list (tests, small callers). */
+export const lookupOf = (entries: DeploymentEntry[]): DeploymentLookup => ({
+  all: () => entries,
+  inNamespace: namespace => entries.filter(e => e.ref.namespace === namespace),
+});
+
 /** Tells whether an engine serves several models at once (Ollama). */
 export type MultiModel = (entry: DeploymentEntry) => boolean;
 
@@ -90,7 +102,7 @@ export const binds = (p: PublishedModel, e: DeploymentEntry) =>
  */
 export function resolveModel(
   id: string,
-  all: DeploymentEntry[],
+  deployments: DeploymentLookup,
   published: PublishedModel[],
   multiModel: MultiModel = () => false,
 ): Candidate[] {
@@ -102,7 +114,9 @@ export function resolveModel(
     );
   const bound = published.filter(p => p.model === id);
   if (bound.length) {
-    const entries = all.filter(e => bound.some(p => binds(p, e)));
+    const entries = bound.flatMap(p =>
+      deployments.inNamespace(p.namespace).filter(e => binds(p, e)),
+    );
     // A published name is the model's own name, or names the deployment's current model.
     const candidates = match(entries, id);
     const fallback = entries.map(entry => ({
@@ -121,10 +135,7 @@ export function resolveModel(
   const slash = id.indexOf('/');
   const candidates =
     slash > 0
-      ? match(
-          all.filter(e => e.ref.namespace === id.slice(0, slash)),
-          id.slice(slash + 1),
-        )
+      ? match(deployments.inNamespace(id.slice(0, slash)), id.slice(slash + 1))
       : [];
   if (!candidates.length) {
     throw new NotFoundError(
