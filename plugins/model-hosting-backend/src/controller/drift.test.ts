@@ -47,6 +47,30 @@ describe('firstDrift', () => {
     ).toBe('metadata.labels.a');
   });
 
+  it('takes an empty list, map or string in the plan for the absent field the API server stores', () => {
+    const planned = {
+      spec: {
+        containers: [
+          {
+            name: 's',
+            args: [],
+            env: [{ name: 'A', value: '' }],
+            resources: { limits: {} },
+          },
+        ],
+      },
+    };
+    const stored = {
+      spec: { containers: [{ name: 's', env: [{ name: 'A' }] }] },
+    };
+    expect(firstDrift(planned, stored)).toBeUndefined();
+    // An argument added by hand is still drift.
+    const edited = {
+      spec: { containers: [{ ...stored.spec.containers[0], args: ['--x'] }] },
+    };
+    expect(firstDrift(planned, edited)).toBe('spec.containers[0].args');
+  });
+
   it('names the first field edited by hand', () => {
     const edited = JSON.parse(JSON.stringify(desired));
     edited.spec.template.spec.containers[0].image = 'busybox';

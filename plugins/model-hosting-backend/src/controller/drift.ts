@@ -32,6 +32,16 @@ const sameQuantity = (a: unknown, b: unknown) => {
   );
 };
 
+/** An empty list, map or string, or a map holding only such. */
+function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return (
+    typeof value === 'object' &&
+    Object.values(value as Record<string, unknown>).every(isEmpty)
+  );
+}
+
 /**
  * Pure: the first field the plan sets that the object in the cluster does not have as planned,
  * as a path (`spec.template.spec.containers[0].image`), or undefined when it matches. Only what
@@ -43,6 +53,9 @@ export function firstDrift(
   path = '',
 ): string | undefined {
   if (desired === undefined) return undefined;
+  // The API server drops empty lists, maps and strings (omitempty): `args: []` comes back absent.
+  if ((actual === undefined || actual === null) && isEmpty(desired))
+    return undefined;
   if (desired === null || typeof desired !== 'object') {
     if (desired === actual) return undefined;
     // The API server writes quantities canonically: 0.5 comes back as 500m, 1024Mi as 1Gi.
