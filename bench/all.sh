@@ -17,7 +17,9 @@
 # Environment: MH_BENCH_STEPS (scale.mjs's steps, default 1000,5000,10000), MH_BENCH_DEPLOYMENTS
 # (ready.mjs's N, default 1000), MH_BENCH_ONLY (e.g. "gateway ready": a subset), MH_BENCH_LITELLM=skip
 # (no LiteLLM; the smoke run installs it only when it is cached already), MH_BENCH_APP=keep (use
-# packages/app/dist as it is). The table goes to .local/bench/table.md as well.
+# packages/app/dist as it is), MH_BENCH_DB=sqlite (the backend on SQLite files instead of
+# PostgreSQL, production's database, which bench/run.sh starts). The table goes to
+# .local/bench/table.md as well.
 #
 # Installed on first use, cached: nginx (Debian's package), LiteLLM's proxy in a virtualenv
 # (~/.cache/model-hosting/litellm-<version>), the app's production build (packages/app/dist, rebuilt

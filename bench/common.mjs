@@ -415,10 +415,18 @@ export async function startBackend({
         baseUrl: base,
         listen: { port },
         cors: { origin: base },
-        database: {
-          client: 'better-sqlite3',
-          connection: { directory: path.join(dir, 'sqlite') },
-        },
+        // PostgreSQL as in production (bench/run.sh starts it), fresh databases per start; or
+        // SQLite files (MH_BENCH_DB=sqlite).
+        database: process.env.MH_BENCH_PG_URL
+          ? {
+              client: 'pg',
+              connection: process.env.MH_BENCH_PG_URL,
+              prefix: `bench_${path.basename(dir).replace(/\W/g, '_')}_`,
+            }
+          : {
+              client: 'better-sqlite3',
+              connection: { directory: path.join(dir, 'sqlite') },
+            },
         auth: {
           externalAccess: [
             { type: 'static', options: { token, subject: 'bench' } },
@@ -652,5 +660,7 @@ export function machine() {
     'git',
     ['rev-parse', '--short', 'HEAD'],
     { cwd: repo, encoding: 'utf8' },
-  ).trim()}`;
+  ).trim()}; backend ${
+    backendMode === 'prod' ? 'production image' : 'from the workspace'
+  } on ${process.env.MH_BENCH_DB === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`;
 }

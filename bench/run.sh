@@ -13,7 +13,9 @@
 # The backend is the workspace's (MH_BENCH_BACKEND=dev, the default) or the production image laid
 # out by scripts/production-image.sh (MH_BENCH_BACKEND=prod; MH_BENCH_IMAGE=keep uses the one
 # there). MH_BENCH_KEEP=1 leaves the clusters running. MH_BENCH_PROFILES=DIR: the backend runs with
-# --cpu-prof, its profile in DIR/<script name>/.
+# --cpu-prof, its profile in DIR/<script name>/. The backend's database is PostgreSQL, as in
+# production (a throwaway server from scripts/postgres.sh, fresh databases per backend start);
+# MH_BENCH_DB=sqlite runs it on SQLite files instead (the local default).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -30,7 +32,9 @@ cluster() {
   MH_CLUSTER=$1 MH_KUBE_PORT=0 MH_STATE_DIR=$MH_BENCH_STATE MH_DISABLE_QPS_LIMITS=1 \
     MH_BACKSTAGE_CLUSTER_NAME=$1 bash "$repo/scripts/cluster/cluster.sh" "${@:2}"
 }
+pg_dir=""
 down_all() {
+  [ -z "$pg_dir" ] || bash "$repo/scripts/postgres.sh" stop "$pg_dir" >/dev/null 2>&1 || true
   [ "${MH_BENCH_KEEP:-}" = 1 ] && return 0
   for n in ${names//,/ }; do cluster "$n" down >/dev/null 2>&1 || true; done
 }
@@ -40,6 +44,13 @@ for n in ${names//,/ }; do
   say "starting cluster $n"
   cluster "$n" up --no-examples >/dev/null
 done
+
+if [ "${MH_BENCH_DB:-pg}" = pg ]; then
+  pg_dir=$(mktemp -d /tmp/mh-bench-pg-XXXXXX)
+  pg_env=$(bash "$repo/scripts/postgres.sh" start "$pg_dir")
+  export MH_BENCH_PG_URL=${pg_env#export MH_TEST_PG_URL=}
+  say "PostgreSQL for the backend at ${MH_BENCH_PG_URL##*@}"
+fi
 
 if [ "${MH_BENCH_BACKEND:-dev}" = prod ] && [ "${MH_BENCH_IMAGE:-}" != keep ]; then
   say "laying out the production image (yarn build:backend with the app, production install)"

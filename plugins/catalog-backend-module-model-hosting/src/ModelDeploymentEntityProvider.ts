@@ -13,6 +13,7 @@ import { DeploymentResource } from '@modelhosting/backstage-plugin-model-hosting
 import {
   MODEL_HOSTING_CHANGES_TOPIC,
   ModelHostingApi,
+  ModelHostingChangesPayload,
 } from '@modelhosting/backstage-plugin-model-hosting-node';
 import { isDeepStrictEqual } from 'util';
 import { entitiesFor } from './entities';
@@ -60,7 +61,12 @@ export class ModelDeploymentEntityProvider implements EntityProvider {
     await this.events.subscribe({
       id: 'catalog-model-hosting',
       topics: [MODEL_HOSTING_CHANGES_TOPIC],
-      onEvent: async () => this.schedule(),
+      // Statuses alone change no entity: only definitions are worth reading the fleet again.
+      onEvent: async ({ eventPayload }) => {
+        const payload = eventPayload as Partial<ModelHostingChangesPayload>;
+        if (payload?.definitionsChanged === false) return;
+        this.schedule();
+      },
     });
     await this.scheduler.scheduleTask({
       id: 'model-hosting-catalog-resync',
@@ -111,7 +117,20 @@ export class ModelDeploymentEntityProvider implements EntityProvider {
     return { entities, complete: clusters.every(c => c.synced) };
   }
 
-  private schedule(delayMs = this.options.debounceMs) {
+  /**
+   * The next delta waits at least this many times as long as the last one took: a delta reads the
+   * whole fleet, so in a burst of new deployments at 10,000 it must not hold the event loop most
+   * of the time.
+   */
+  private static readonly PACE = 4;
+  private lastDeltaMs = 0;
+
+  private schedule(
+    delayMs = Math.max(
+      this.options.debounceMs,
+      ModelDeploymentEntityProvider.PACE * this.lastDeltaMs,
+    ),
+  ) {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -135,6 +154,15 @@ export class ModelDeploymentEntityProvider implements EntityProvider {
   /** Sends only what changed since the last mutation. */
   private async applyDelta() {
     if (!this.connection) return;
+    const started = Date.now();
+    try {
+      await this.sendDelta(this.connection);
+    } finally {
+      this.lastDeltaMs = Date.now() - started;
+    }
+  }
+
+  private async sendDelta(connection: EntityProviderConnection) {
     const { entities: next } = await this.read();
     const added = [...next]
       .filter(([k, e]) => !isDeepStrictEqual(this.emitted.get(k), e))
@@ -143,7 +171,7 @@ export class ModelDeploymentEntityProvider implements EntityProvider {
       .filter(k => !next.has(k))
       .map(entityRef => ({ entityRef, locationKey: LOCATION_KEY }));
     if (added.length === 0 && removed.length === 0) return;
-    await this.connection.applyMutation({ type: 'delta', added, removed });
+    await connection.applyMutation({ type: 'delta', added, removed });
     this.emitted = next;
     this.logger.debug(
       `model-hosting catalog delta: ${added.length} added or changed, ${removed.length} removed`,

@@ -42,6 +42,7 @@ import { createRouter } from './router/createRouter';
 import { Tenancy } from './tenancy/Tenancy';
 import { WriteGuards } from './tenancy/WriteGuards';
 import { collectStats } from './stats';
+import { EventLoopDelay } from './eventLoopDelay';
 import { EngineMeter, engineMetersItself } from './usage/EngineMeter';
 import { GpuUtilization } from './usage/GpuUtilization';
 import { PrometheusGpu } from './usage/PrometheusGpu';
@@ -312,6 +313,7 @@ export const modelHostingPlugin = createBackendPlugin({
           guards,
           audited,
         );
+        const loopDelay = new EventLoopDelay();
         deps.httpRouter.use(
           await createRouter({
             httpAuth: deps.httpAuth,
@@ -339,11 +341,13 @@ export const modelHostingPlugin = createBackendPlugin({
                 metrics,
                 isLeader: cluster => controllers.isLeader(cluster),
                 healthRound: rounds.lastRound,
+                eventLoopDelay: loopDelay.lastWindow,
               }),
           }),
         );
 
         // Start in dependency order; stop in reverse.
+        loopDelay.start();
         clusters.start();
         // Leading (reconciler, autoscaler) and publishing traffic wait until the whole backend
         // has started: a replica stuck in start-up (another plugin's migration lock, say) must not
@@ -362,6 +366,7 @@ export const modelHostingPlugin = createBackendPlugin({
           await controllers.stop();
           clusters.stop();
           access.stop();
+          loopDelay.stop();
         });
       },
     });

@@ -1,6 +1,7 @@
 import { Clusters } from './cluster/Clusters';
 import { METRICS, PluginMetrics } from './metrics';
 import { RoundReport } from './health/HealthRounds';
+import { EventLoopDelayWindow } from './eventLoopDelay';
 
 /**
  * GET /stats: what the plugin holds and has asked of the API servers, from its metrics; for
@@ -13,12 +14,15 @@ export function collectStats(deps: {
   metrics: PluginMetrics;
   isLeader: (cluster: string) => boolean;
   healthRound?: RoundReport;
+  eventLoopDelay?: EventLoopDelayWindow;
 }) {
   const { clusters, metrics } = deps;
   const delay = metrics.latest(METRICS.scaleFromZeroPatch);
   return {
     identity: deps.identity,
     memory: process.memoryUsage(),
+    // Milliseconds work waited for the event loop over the last window: the backend's CPU headroom.
+    eventLoopDelay: deps.eventLoopDelay,
     clusters: clusters.all().map(c => ({
       name: c.name,
       synced: c.cache.synced,

@@ -149,8 +149,25 @@ export const modelHostingApiServiceRef = createServiceRef<ModelHostingApi>({
 
 /**
  * The events-service topic on which the model-hosting plugin announces that ModelDeployments
- * changed (payload: `{ clusters: string[] }`), so that readers such as the catalog module refresh.
+ * changed (payload: {@link ModelHostingChangesPayload}), so that readers such as the catalog
+ * module refresh.
  *
  * @public
  */
 export const MODEL_HOSTING_CHANGES_TOPIC = 'model-hosting.deployments.changed';
+
+/**
+ * What an announcement on {@link MODEL_HOSTING_CHANGES_TOPIC} says.
+ *
+ * @public
+ */
+export interface ModelHostingChangesPayload {
+  /** The clusters whose ModelDeployments changed. */
+  clusters: string[];
+  /**
+   * Whether a ModelDeployment was added or deleted, or its spec, labels or annotations changed;
+   * false when only statuses changed (readiness, health, replicas), which readers of definitions
+   * (the catalog) may skip.
+   */
+  definitionsChanged: boolean;
+}
