@@ -515,6 +515,10 @@ record({
   pass:
     !unfinished && overheads.length > 0 && percentile(overheads, 99) <= 1000,
 });
-await deleteNamespaces(client, ['bench-md']);
+// The backend first (its profile is written as it exits); then the namespace, which at 1000
+// deployments the garbage collector may take minutes to empty: measured nothing, so not fatal.
 await backend.stop();
+await deleteNamespaces(client, ['bench-md']).catch(e =>
+  say(`  left behind: ${e.message}`),
+);
 client.close();
