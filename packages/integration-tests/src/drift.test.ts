@@ -6,22 +6,11 @@ import {
   startModelHosting,
   waitForDeployment,
 } from './backend';
-import { eventually, kubectl, useNamespace } from './kube';
+import { eventsFor, eventually, kubectl, useNamespace } from './kube';
 
 /** The DriftReverted Events on a ModelDeployment, by message. */
 const driftEvents = (namespace: string, name: string): string[] =>
-  JSON.parse(
-    kubectl(
-      'get',
-      'events',
-      '-n',
-      namespace,
-      '--field-selector',
-      `reason=DriftReverted,involvedObject.name=${name}`,
-      '-o',
-      'json',
-    ),
-  ).items.map((e: any) => e.message);
+  eventsFor(namespace, name, 'DriftReverted').map(e => e.message);
 
 const image = (namespace: string, name: string) =>
   kubectl(

@@ -62,6 +62,26 @@ export function kubectl(...args: string[]): string {
   );
 }
 
+/** The Events with this reason about one object, as kubectl lists them (with their repeat count). */
+export function eventsFor(
+  namespace: string,
+  name: string,
+  reason: string,
+): Array<{ message: string; count?: number }> {
+  return JSON.parse(
+    kubectl(
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      `reason=${reason},involvedObject.name=${name}`,
+      '-o',
+      'json',
+    ),
+  ).items;
+}
+
 /** The teams of catalog/org.yaml: who a test namespace is opened to unless a test says otherwise. */
 export const TEST_NAMESPACE_OWNERS = [
   'group:default/ml-platform',

@@ -10,7 +10,13 @@ import {
   startModelHosting,
   waitForDeployment,
 } from './backend';
-import { eventually, kubectl, useGpuNode, useNamespace } from './kube';
+import {
+  eventsFor,
+  eventually,
+  kubectl,
+  useGpuNode,
+  useNamespace,
+} from './kube';
 import { PodNetwork, requirePodNetwork, servedPods } from './podNetwork';
 
 const A = 'org/model-a';
@@ -38,18 +44,10 @@ const podArgs = (namespace: string, name: string): string[] =>
 
 /** How many switches the reconciler completed for a deployment (its SwitchCompleted Events). */
 const switchesOf = (namespace: string, name: string): number =>
-  JSON.parse(
-    kubectl(
-      'get',
-      'events',
-      '-n',
-      namespace,
-      '--field-selector',
-      `reason=SwitchCompleted,involvedObject.name=${name}`,
-      '-o',
-      'json',
-    ),
-  ).items.reduce((n: number, e: any) => n + (e.count ?? 1), 0);
+  eventsFor(namespace, name, 'SwitchCompleted').reduce(
+    (n, e) => n + (e.count ?? 1),
+    0,
+  );
 
 describe('a model pool on one GPU: switch on request', () => {
   const ns = useNamespace('pools');
