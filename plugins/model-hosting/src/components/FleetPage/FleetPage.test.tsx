@@ -70,6 +70,32 @@ describe('FleetPage', () => {
     expect(screen.getByText(/connect ECONNREFUSED/)).toBeInTheDocument();
   });
 
+  it('shows a screenful of a large fleet and pages through the rest', async () => {
+    const items = Array.from({ length: 45 }, (_, i) => ({
+      ...fleet.items[0],
+      name: `server-${String(i).padStart(2, '0')}`,
+    }));
+    server.use(
+      http.get(`${base}/deployments`, () =>
+        HttpResponse.json({ ...fleet, items }),
+      ),
+    );
+    await renderPage();
+    expect(await screen.findByText('Model servers (45)')).toBeInTheDocument();
+    const shown = () =>
+      screen.getAllByRole('link', { name: /^server-/ }).map(a => a.textContent);
+    expect(shown()).toHaveLength(20);
+    expect(shown()[0]).toBe('server-00');
+    expect(screen.getAllByText('1-20 of 45').length).toBeGreaterThan(0);
+    await userEvent.click(
+      screen.getAllByRole('button', { name: /next page/i })[0],
+    );
+    expect((await screen.findAllByText('21-40 of 45')).length).toBeGreaterThan(
+      0,
+    );
+    expect(shown()[0]).toBe('server-20');
+  });
+
   it('explains an empty fleet', async () => {
     server.use(
       http.get(`${base}/deployments`, () =>

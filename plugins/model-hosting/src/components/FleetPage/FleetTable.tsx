@@ -129,6 +129,7 @@ const modelsOf = (d: DeploymentSummary) =>
     ? [d.activeModel, d.model]
     : [d.model];
 const ALL = '';
+const PAGE_SIZE = 20;
 
 function FilterSelect({
   label,
@@ -184,13 +185,17 @@ export const FleetTable = ({ items }: { items: DeploymentSummary[] }) => {
       owner: values(d => d.owner),
     };
   }, [items]);
-  const shown = items.filter(
-    d =>
-      (!filters.cluster || d.cluster === filters.cluster) &&
-      (!filters.engine || d.engine === filters.engine) &&
-      (!filters.model || modelsOf(d).includes(filters.model)) &&
-      (!filters.phase || (d.phase ?? 'Not reconciled') === filters.phase) &&
-      (!filters.owner || d.owner === filters.owner),
+  const shown = useMemo(
+    () =>
+      items.filter(
+        d =>
+          (!filters.cluster || d.cluster === filters.cluster) &&
+          (!filters.engine || d.engine === filters.engine) &&
+          (!filters.model || modelsOf(d).includes(filters.model)) &&
+          (!filters.phase || (d.phase ?? 'Not reconciled') === filters.phase) &&
+          (!filters.owner || d.owner === filters.owner),
+      ),
+    [items, filters],
   );
   const set = (key: keyof Filters) => (value: string) =>
     setFilters(f => ({ ...f, [key]: value }));
@@ -239,9 +244,11 @@ export const FleetTable = ({ items }: { items: DeploymentSummary[] }) => {
       <Table<DeploymentSummary>
         title={`Model servers (${shown.length})`}
         options={{
-          paging: shown.length > 50,
-          pageSize: 50,
-          pageSizeOptions: [50, 100, 500],
+          // A screenful, as Backstage's catalog table: rendering the rows is most of the time
+          // from the fleet's answer to the first rows (50 rows: ~300 ms of a 1 s first view).
+          paging: shown.length > PAGE_SIZE,
+          pageSize: PAGE_SIZE,
+          pageSizeOptions: [PAGE_SIZE, 50, 100, 500],
           search: true,
           padding: 'dense',
         }}
