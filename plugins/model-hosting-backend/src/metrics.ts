@@ -15,6 +15,12 @@ export interface Histogram {
 /** Values per histogram series kept for the percentiles of /stats. */
 const HISTOGRAM_WINDOW = 1000;
 
+/** The latest HISTOGRAM_WINDOW values of a series; `next` is where the next one goes. */
+interface Window {
+  values: number[];
+  next: number;
+}
+
 const keyOf = (attributes?: Attributes) =>
   attributes
     ? Object.entries(attributes)
@@ -35,7 +41,7 @@ export class PluginMetrics {
   >();
   private readonly last = new Map<string, Map<string, number>>();
   /** The latest values of each histogram series (a bounded window), for percentiles in /stats. */
-  private readonly windows = new Map<string, Map<string, number[]>>();
+  private readonly windows = new Map<string, Map<string, Window>>();
 
   constructor(private readonly metrics?: MetricsService) {}
 
@@ -60,7 +66,7 @@ export class PluginMetrics {
       unit,
     });
     const latest = new Map<string, number>();
-    const windows = new Map<string, number[]>();
+    const windows = new Map<string, Window>();
     this.last.set(name, latest);
     this.windows.set(name, windows);
     return {
@@ -68,10 +74,10 @@ export class PluginMetrics {
         instrument?.record(value, attributes);
         const k = keyOf(attributes);
         latest.set(k, value);
-        const w = windows.get(k) ?? [];
-        w.push(value);
-        if (w.length > HISTOGRAM_WINDOW)
-          w.splice(0, w.length - HISTOGRAM_WINDOW);
+        const w = windows.get(k) ?? { values: [], next: 0 };
+        // A ring: the oldest value gives way once the window is full (percentiles ignore order).
+        w.values[w.next] = value;
+        w.next = (w.next + 1) % HISTOGRAM_WINDOW;
         windows.set(k, w);
       },
     };
@@ -111,7 +117,7 @@ export class PluginMetrics {
     name: string,
     attributes?: Attributes,
   ): { count: number; p50: number; p99: number; max: number } | undefined {
-    const values = this.windows.get(name)?.get(keyOf(attributes));
+    const values = this.windows.get(name)?.get(keyOf(attributes))?.values;
     if (!values?.length) return undefined;
     const sorted = [...values].sort((a, b) => a - b);
     const at = (q: number) =>
