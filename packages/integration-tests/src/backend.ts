@@ -150,6 +150,31 @@ export async function waitForDeployment(
   }, timeoutMs);
 }
 
+/** Ready, as the fleet shows it: the default of deployAndWait. */
+export const isReady = (d: any) => d.summary.phase === 'Ready';
+
+/**
+ * Set-up: deploys through the portal's API (throws unless 201) and waits until `until` holds
+ * (Ready by default); returns the last detail.
+ */
+export async function deployAndWait(
+  mh: ModelHosting,
+  namespace: string,
+  name: string,
+  spec: object,
+  until: (d: any) => boolean = isReady,
+  timeoutMs?: number,
+) {
+  assertStatus(
+    await mh
+      .api()
+      .post('/api/model-hosting/deployments')
+      .send({ cluster: 'local', namespace, name, spec }),
+    201,
+  );
+  return waitForDeployment(mh, namespace, name, until, timeoutMs);
+}
+
 /** For set-up outside tests (where `expect` may not be used): the answer had this status, or throws saying what it was. */
 export function assertStatus(res: request.Response, status: number) {
   if (res.status !== status) {

@@ -1,10 +1,10 @@
 // Drift repair (issue 14): a child object edited by hand is put back to the plan with a
 // DriftReverted Event; a child nobody touched is left alone, pass after pass (no reapply, no Event).
 import {
-  assertStatus,
+  deployAndWait,
+  isReady,
   ModelHosting,
   startModelHosting,
-  waitForDeployment,
 } from './backend';
 import { eventsFor, eventually, kubectl, useNamespace } from './kube';
 
@@ -36,32 +36,19 @@ describe('drift repair', () => {
 
   beforeAll(async () => {
     mh = await startModelHosting();
-    for (const d of steady) {
-      assertStatus(
-        await mh
-          .api()
-          .post('/api/model-hosting/deployments')
-          .send({
-            cluster: 'local',
-            namespace: ns(),
-            name: d.name,
-            spec: {
-              owner: 'group:default/ml-platform',
-              engine: d.engine,
-              model: { name: d.model },
-              resources: { cpu: '100m', memory: '128Mi' },
-              replicas: 1,
-            },
-          }),
-        201,
-      );
-    }
     for (const d of steady)
-      await waitForDeployment(
+      await deployAndWait(
         mh,
         ns(),
         d.name,
-        x => x.summary.phase === 'Ready',
+        {
+          owner: 'group:default/ml-platform',
+          engine: d.engine,
+          model: { name: d.model },
+          resources: { cpu: '100m', memory: '128Mi' },
+          replicas: 1,
+        },
+        isReady,
         90_000,
       );
   }, 180_000);

@@ -2,11 +2,10 @@
 // change in the spec and in the cluster and writes nothing; applying it changes exactly that, as
 // the reconciler writes it to the real API server.
 import {
-  assertStatus,
+  deployAndWait,
   ModelHosting,
   path as apiPath,
   startModelHosting,
-  waitForDeployment,
 } from './backend';
 import { eventually, kubectl, useNamespace } from './kube';
 
@@ -65,25 +64,13 @@ describe('edit: the dry run shows what applying it changes', () => {
 
   beforeAll(async () => {
     mh = await startModelHosting();
-    assertStatus(
-      await mh
-        .api()
-        .post('/api/model-hosting/deployments')
-        .send({
-          cluster: 'local',
-          namespace: ns(),
-          name: 'iris',
-          spec: {
-            owner: 'group:default/ml-platform',
-            engine: 'http',
-            model: { name: 'iris', version: 'v1' },
-            resources: { cpu: '500m', memory: '512Mi' },
-            replicas: 1,
-          },
-        }),
-      201,
-    );
-    await waitForDeployment(mh, ns(), 'iris', d => d.summary.phase === 'Ready');
+    await deployAndWait(mh, ns(), 'iris', {
+      owner: 'group:default/ml-platform',
+      engine: 'http',
+      model: { name: 'iris', version: 'v1' },
+      resources: { cpu: '500m', memory: '512Mi' },
+      replicas: 1,
+    });
   });
   afterAll(async () => mh?.stop());
 

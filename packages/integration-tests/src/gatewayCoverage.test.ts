@@ -3,11 +3,10 @@
 // protocol, with the same sign-in, metering and scale-from-zero as chat completions. Everything
 // goes through the API server's service proxy, as in a real installation.
 import {
-  assertStatus,
+  deployAndWait,
   ModelHosting,
   path as apiPath,
   startModelHosting,
-  waitForDeployment,
 } from './backend';
 import { eventually, useNamespace } from './kube';
 import {
@@ -47,27 +46,15 @@ describe('the gateway serves every model of an Ollama server', () => {
         );
     }
     mh = await startModelHosting();
-    assertStatus(
-      await mh
-        .api()
-        .post(`${MH}/deployments`)
-        .send({
-          cluster: 'local',
-          namespace: ns(),
-          name: 'two',
-          spec: {
-            owner: 'group:default/ml-platform',
-            engine: 'ollama',
-            model: { name: 'tiny-llama:latest' },
-            replicas: 1,
-            healthCheck: {
-              expectedModels: ['tiny-llama:latest', 'tiny-llama-b:latest'],
-            },
-          },
-        }),
-      201,
-    );
-    await waitForDeployment(mh, ns(), 'two', d => d.summary.phase === 'Ready');
+    await deployAndWait(mh, ns(), 'two', {
+      owner: 'group:default/ml-platform',
+      engine: 'ollama',
+      model: { name: 'tiny-llama:latest' },
+      replicas: 1,
+      healthCheck: {
+        expectedModels: ['tiny-llama:latest', 'tiny-llama-b:latest'],
+      },
+    });
     await net.waitReady(ns(), 'two', 1);
   }, 120_000);
   afterAll(async () => mh?.stop());
@@ -129,29 +116,22 @@ describe('the gateway serves HTTP predictors: /predict and the V2 inference prot
   beforeAll(async () => {
     net = requirePodNetwork();
     mh = await startModelHosting();
-    assertStatus(
-      await mh
-        .api()
-        .post(`${MH}/deployments`)
-        .send({
-          cluster: 'local',
-          namespace: ns(),
-          name: 'iris',
-          spec: {
-            owner: 'group:default/ml-platform',
-            engine: 'http',
-            model: { name: 'iris-classifier', version: '2' },
-            resources: { cpu: '500m', memory: '512Mi' },
-            // At zero: the first prediction wakes it.
-            replicas: 0,
-          },
-        }),
-      201,
-    );
-    await waitForDeployment(mh, ns(), 'iris', d =>
-      d.resource.status?.conditions?.some(
-        (c: any) => c.type === 'Reconciled' && c.status === 'True',
-      ),
+    await deployAndWait(
+      mh,
+      ns(),
+      'iris',
+      {
+        owner: 'group:default/ml-platform',
+        engine: 'http',
+        model: { name: 'iris-classifier', version: '2' },
+        resources: { cpu: '500m', memory: '512Mi' },
+        // At zero: the first prediction wakes it.
+        replicas: 0,
+      },
+      d =>
+        d.resource.status?.conditions?.some(
+          (c: any) => c.type === 'Reconciled' && c.status === 'True',
+        ),
     );
   });
   afterAll(async () => mh?.stop());

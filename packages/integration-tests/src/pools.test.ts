@@ -5,6 +5,7 @@
 // proxy; each answers with the model its container's arguments name.
 import {
   assertStatus,
+  deployAndWait,
   ModelHosting,
   path as apiPath,
   startModelHosting,
@@ -60,39 +61,22 @@ describe('a model pool on one GPU: switch on request', () => {
   beforeAll(async () => {
     net = requirePodNetwork();
     mh = await startModelHosting();
-    assertStatus(
-      await mh
-        .api()
-        .post('/api/model-hosting/deployments')
-        .send({
-          cluster: 'local',
-          namespace: ns(),
-          name: 'chill',
-          spec: {
-            owner: 'group:default/ml-platform',
-            engine: 'vllm',
-            model: { name: A },
-            models: [
-              { name: A, engineArgs: ['--max-model-len', '2048'] },
-              {
-                name: B,
-                version: 'v1',
-                engineArgs: ['--max-model-len', '4096'],
-              },
-            ],
-            resources: { gpu: { count: 1, product: node.product } },
-            replicas: 1,
-            switching: { strategy: 'recreate', minResidencySeconds: 3 },
-          },
-        }),
-      201,
-    );
-    await waitForDeployment(
-      mh,
-      ns(),
-      'chill',
-      d => d.summary.phase === 'Ready',
-    );
+    await deployAndWait(mh, ns(), 'chill', {
+      owner: 'group:default/ml-platform',
+      engine: 'vllm',
+      model: { name: A },
+      models: [
+        { name: A, engineArgs: ['--max-model-len', '2048'] },
+        {
+          name: B,
+          version: 'v1',
+          engineArgs: ['--max-model-len', '4096'],
+        },
+      ],
+      resources: { gpu: { count: 1, product: node.product } },
+      replicas: 1,
+      switching: { strategy: 'recreate', minResidencySeconds: 3 },
+    });
     await net.waitReady(ns(), 'chill', 1);
   }, 120_000);
   afterAll(async () => mh?.stop());
