@@ -18,7 +18,10 @@
 # (ready.mjs's N, default 1000), MH_BENCH_ONLY (e.g. "gateway ready": a subset), MH_BENCH_LITELLM=skip
 # (no LiteLLM; the smoke run installs it only when it is cached already), MH_BENCH_APP=keep (use
 # packages/app/dist as it is), MH_BENCH_DB=sqlite (the backend on SQLite files instead of
-# PostgreSQL, production's database, which bench/run.sh starts). The table goes to
+# PostgreSQL, production's database, which bench/run.sh starts), MH_BENCH_BACKEND (prod, the
+# default of a full run: the production image as users run it, laid out once by
+# scripts/production-image.sh with the app's production build in it; dev: the workspace's
+# sources, the default of the smoke run, about twice the memory). The table goes to
 # .local/bench/table.md as well.
 #
 # Installed on first use, cached: nginx (Debian's package), LiteLLM's proxy in a virtualenv
@@ -45,9 +48,23 @@ wants() { [[ " $only " == *" $1 "* ]]; }
 crashed=""
 t0=$(date +%s)
 
-# The app's production build for the fleet page, rebuilt when its sources changed (keyed by the
-# git trees of the app and the frontend plugins, with uncommitted changes).
-if wants scale && [ "${MH_BENCH_APP:-}" != keep ]; then
+# A full run measures the production image (memory, the served bundle) unless told otherwise.
+if [ -z "$smoke" ]; then export MH_BENCH_BACKEND=${MH_BENCH_BACKEND:-prod}; fi
+if [ "${MH_BENCH_BACKEND:-dev}" = prod ] && [ "${MH_BENCH_IMAGE:-}" != keep ]; then
+  say "laying out the production image (yarn build:backend with the app, production install)"
+  if bash "$repo/scripts/production-image.sh" "$MH_BENCH_STATE/image" >"$MH_BENCH_STATE/image.log" 2>&1; then
+    export MH_BENCH_IMAGE=keep # laid out once for every benchmark
+  else
+    tail -n 20 "$MH_BENCH_STATE/image.log" >&2
+    say "the production image was not laid out: nothing is measured"
+    exit 1
+  fi
+fi
+
+# The app's production build for the fleet page served by the workspace's backend, rebuilt when
+# its sources changed (keyed by the git trees of the app and the frontend plugins, with
+# uncommitted changes). The production image has its own.
+if wants scale && [ "${MH_BENCH_APP:-}" != keep ] && [ "${MH_BENCH_BACKEND:-dev}" != prod ]; then
   key=$(cd "$repo" && { git rev-parse HEAD:packages/app HEAD:plugins/model-hosting HEAD:plugins/model-hosting-common HEAD:yarn.lock
     git status --porcelain -- packages/app plugins/model-hosting plugins/model-hosting-common | grep -v ' packages/app/dist' ; } | sha1sum | cut -c1-16)
   stamp=$repo/packages/app/dist/.bench-build

@@ -396,12 +396,52 @@ export function spawnGroup(cmd, args, options) {
   return child;
 }
 
+/**
+ * A Chrome DevTools protocol session with a Node process started with --inspect (loopback only):
+ * `send(method, params)` resolves with the result; `on(event, fn)` hears events.
+ */
+async function inspectorSession(port) {
+  const [target] = await (
+    await fetch(`http://127.0.0.1:${port}/json/list`)
+  ).json();
+  const socket = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  let next = 0;
+  const pending = new Map();
+  const listeners = new Map();
+  socket.onmessage = ({ data }) => {
+    const msg = JSON.parse(data);
+    if (msg.id === undefined) return listeners.get(msg.method)?.(msg.params);
+    const [resolve, reject] = pending.get(msg.id);
+    pending.delete(msg.id);
+    return msg.error
+      ? reject(new Error(`${msg.error.message} (inspector)`))
+      : resolve(msg.result);
+  };
+  return {
+    send: (method, params = {}) =>
+      new Promise((resolve, reject) => {
+        const id = ++next;
+        pending.set(id, [resolve, reject]);
+        socket.send(JSON.stringify({ id, method, params }));
+      }),
+    on: (event, fn) => listeners.set(event, fn),
+    close: () => socket.close(),
+  };
+}
+
 export async function startBackend({
   port = 7200,
   config = {},
   name = 'backend',
   nodeOptions = '',
+  /** Starts it with --inspect on port + 1000 (loopback): heap() and heapSnapshot() need it. */
+  inspect = false,
 }) {
+  if (inspect) nodeOptions += ` --inspect=127.0.0.1:${port + 1000}`;
   // A folder of its own per start: SQLite refuses writes to a file replaced under an open handle.
   const dir = path.join(state, `${name}-${Date.now().toString(36)}`);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -537,6 +577,32 @@ export async function startBackend({
         encoding: 'utf8',
       });
       return Number(/pid=(\d+)/.exec(out)?.[1]);
+    },
+    /** The live heap in bytes: used heap right after a full garbage collection (needs `inspect`). */
+    heap: async () => {
+      const session = await inspectorSession(port + 1000);
+      try {
+        await session.send('HeapProfiler.collectGarbage');
+        return (await session.send('Runtime.getHeapUsage')).usedSize;
+      } finally {
+        session.close();
+      }
+    },
+    /** Writes a heap snapshot (for Chrome DevTools' Memory panel) to `file` (needs `inspect`). */
+    heapSnapshot: async file => {
+      const session = await inspectorSession(port + 1000);
+      const out = fs.openSync(file, 'w');
+      try {
+        session.on('HeapProfiler.addHeapSnapshotChunk', ({ chunk }) =>
+          fs.writeSync(out, chunk),
+        );
+        await session.send('HeapProfiler.takeHeapSnapshot', {
+          reportProgress: false,
+        });
+      } finally {
+        fs.closeSync(out);
+        session.close();
+      }
     },
     /** Waits until every cluster's cache has listed everything. */
     synced: async () => {

@@ -62,7 +62,7 @@ for script in ${scripts//,/ }; do
   say "bench/$script on $names"
   profile=""
   if [ -n "${MH_BENCH_PROFILES:-}" ]; then profile=$MH_BENCH_PROFILES/$name && mkdir -p "$profile"; fi
-  MH_BENCH_NAME=$name MH_BENCH_PROFILE=${profile:-${MH_BENCH_PROFILE:-}} node "$here/$script" || {
+  MH_BENCH_NAME=$name MH_BENCH_PROFILE=${profile:-${MH_BENCH_PROFILE:-}} node --experimental-websocket "$here/$script" || {
     say "bench/$script failed"
     rc=1
   }

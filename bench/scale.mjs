@@ -46,6 +46,7 @@ for (const client of clients) {
 
 const backend = await startBackend({
   name: 'backend-scale',
+  inspect: true,
   nodeOptions: process.env.MH_BENCH_PROFILE
     ? `--cpu-prof --cpu-prof-dir=${process.env.MH_BENCH_PROFILE}`
     : '',
@@ -65,15 +66,8 @@ const pid = backend.pid();
 // Start-up settles (the catalog's first passes, code compiled on first use) before the baseline.
 await sleep(smoke ? 5000 : 20_000);
 
-/** The smallest heapUsed over a few samples: what survives garbage collection. */
-async function liveHeap(samples = 10) {
-  let min = Infinity;
-  for (let i = 0; i < samples; i++) {
-    min = Math.min(min, (await backend.stats()).memory.heapUsed);
-    await sleep(700);
-  }
-  return min;
-}
+/** What survives a full garbage collection (the backend runs with --inspect for it). */
+const liveHeap = () => backend.heap();
 const heap0 = await liveHeap();
 say(
   `backend up: heap ${mb(heap0).toFixed(0)} MB, RSS ${rssOf(pid).toFixed(
@@ -131,6 +125,13 @@ for (const step of STEPS) {
 
   // 2. What the caches hold.
   const heap = await liveHeap();
+  if (process.env.MH_BENCH_HEAP_SNAPSHOT === '1') {
+    const file = `${
+      process.env.MH_BENCH_STATE ?? '.'
+    }/scale-${step}.heapsnapshot`;
+    await backend.heapSnapshot(file);
+    say(`${step}: heap snapshot in ${file}`);
+  }
   const stats = await backend.stats();
   const objects = stats.clusters.reduce((acc, c) => {
     for (const [k, v] of Object.entries(c.objects)) acc[k] = (acc[k] ?? 0) + v;
