@@ -2,7 +2,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 
 /**
  * Loads now and again every intervalMs, keeping the last good value on screen (so filters, sort
- * and scroll survive); after a failure waits twice as long, up to maxIntervalMs.
+ * and scroll survive); after a failure waits twice as long, up to maxIntervalMs. An answer equal to
+ * the last one keeps the value as it was: a fleet of thousands is not rendered again every poll.
  */
 export function usePolling<T>(
   load: () => Promise<T>,
@@ -16,6 +17,7 @@ export function usePolling<T>(
   const delay = useRef(intervalMs);
   const timer = useRef<ReturnType<typeof setTimeout>>();
   const alive = useRef(true);
+  const lastAnswer = useRef<string>();
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const loadRef = useCallback(load, deps);
 
@@ -24,7 +26,11 @@ export function usePolling<T>(
     try {
       const next = await loadRef();
       if (!alive.current) return;
-      setValue(next);
+      const answer = JSON.stringify(next);
+      if (answer !== lastAnswer.current) {
+        lastAnswer.current = answer;
+        setValue(next);
+      }
       setError(undefined);
       delay.current = intervalMs;
     } catch (e) {
