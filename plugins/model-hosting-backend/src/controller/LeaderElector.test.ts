@@ -10,6 +10,12 @@ class FakeLeases implements LeaseStore {
   /** An API server that stops answering (until `answer()`). */
   hang = false;
   private held: Array<() => void> = [];
+  reads = 0;
+  writes = 0;
+
+  private async answering() {
+    if (this.hang) await new Promise<void>(r => this.held.push(r));
+  }
 
   answer() {
     this.hang = false;
@@ -17,11 +23,14 @@ class FakeLeases implements LeaseStore {
   }
 
   async readLease() {
-    if (this.hang) await new Promise<void>(r => this.held.push(r));
+    await this.answering();
+    this.reads++;
     return this.lease && JSON.parse(JSON.stringify(this.lease));
   }
 
   async createLease(lease: V1Lease) {
+    await this.answering();
+    this.writes++;
     if (this.lease) throw new ConflictError('already exists');
     this.lease = {
       ...lease,
@@ -31,6 +40,8 @@ class FakeLeases implements LeaseStore {
   }
 
   async replaceLease(lease: V1Lease) {
+    await this.answering();
+    this.writes++;
     if (
       lease.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion
     ) {
@@ -96,6 +107,33 @@ describe('LeaderElector', () => {
     expect(store.lease?.spec?.holderIdentity).toBeUndefined();
     await eventually(() => expect(follower.isLeader).toBe(true), 1000);
     await follower.stop();
+  });
+
+  it('renews as the leader with one write and no read; a write by someone else sends it back to reading', async () => {
+    const store = new FakeLeases();
+    const a = new LeaderElector(store, options('a'), () => {}, logger);
+    a.start();
+    await eventually(() => expect(a.isLeader).toBe(true));
+    const { reads, writes } = store;
+    await eventually(() => expect(store.writes).toBeGreaterThan(writes + 3));
+    expect(store.reads).toBe(reads);
+
+    // Someone else wrote the Lease (kubectl, say; still ours): the next renewal's write conflicts,
+    // the leader reads the Lease and renews from what it read.
+    const before = store.reads;
+    await store.replaceLease({
+      ...store.lease!,
+      metadata: { ...store.lease!.metadata, labels: { touched: 'yes' } },
+    });
+    await eventually(() => expect(store.reads).toBeGreaterThan(before));
+    await eventually(() =>
+      expect(store.lease?.metadata?.labels).toEqual({ touched: 'yes' }),
+    );
+    expect(a.isLeader).toBe(true);
+    const renewed = store.writes;
+    await eventually(() => expect(store.writes).toBeGreaterThan(renewed + 2));
+    expect(a.isLeader).toBe(true);
+    await a.stop();
   });
 
   it('takes over a Lease whose holder stopped renewing, once it expires', async () => {

@@ -35,6 +35,8 @@ export class LeaderElector {
   private lastRenew = 0;
   private stopped = false;
   private round?: Promise<void>;
+  /** The Lease as our last write left it: a leader renews it without reading it first. */
+  private held?: V1Lease;
 
   constructor(
     private readonly gateway: LeaseStore,
@@ -74,6 +76,7 @@ export class LeaderElector {
     // A round in flight may just have taken the Lease: let it finish, then hand the Lease over.
     await this.round;
     const wasLeader = this.leader;
+    this.held = undefined;
     this.set(false);
     if (!wasLeader && !this.lastRenew) return;
     try {
@@ -104,10 +107,11 @@ export class LeaderElector {
       this.options;
     // Lease times are MicroTime: the API server wants six fractional digits.
     const now = new V1MicroTime();
+    if (this.leader && this.held && (await this.renewHeld(now))) return;
     try {
       const lease = await this.gateway.readLease(namespace, leaseName);
       if (!lease) {
-        await this.gateway.createLease({
+        this.held = await this.gateway.createLease({
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name: leaseName, namespace },
@@ -130,7 +134,7 @@ export class LeaderElector {
         renewedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 <
         now.getTime();
       if (spec.holderIdentity === identity) {
-        await this.gateway.replaceLease(
+        this.held = await this.gateway.replaceLease(
           withSpec(lease, {
             ...spec,
             acquireTime: spec.acquireTime
@@ -142,7 +146,7 @@ export class LeaderElector {
         );
         this.renewed(now);
       } else if (!spec.holderIdentity || expired) {
-        await this.gateway.replaceLease(
+        this.held = await this.gateway.replaceLease(
           withSpec(lease, {
             holderIdentity: identity,
             leaseDurationSeconds,
@@ -158,9 +162,11 @@ export class LeaderElector {
         );
         this.renewed(now);
       } else {
+        this.held = undefined;
         this.set(false);
       }
     } catch (e) {
+      this.held = undefined;
       // A conflict means another replica wrote first; anything else: we cannot prove we lead.
       this.logger.debug(`Lease ${namespace}/${leaseName}: ${e}`);
       if (
@@ -169,6 +175,34 @@ export class LeaderElector {
       ) {
         this.set(false);
       }
+    }
+  }
+
+  /**
+   * The leader's renewal in one request, as client-go's fast path: the Lease as we last wrote it,
+   * with a new renewTime. Its resourceVersion makes the write fail if anyone wrote since; then the
+   * usual read decides (false).
+   */
+  private async renewHeld(now: V1MicroTime): Promise<boolean> {
+    const spec = this.held!.spec ?? {};
+    try {
+      this.held = await this.gateway.replaceLease(
+        withSpec(this.held!, {
+          ...spec,
+          acquireTime: spec.acquireTime
+            ? new V1MicroTime(spec.acquireTime)
+            : now,
+          renewTime: now,
+        }),
+      );
+      this.renewed(now);
+      return true;
+    } catch (e) {
+      this.logger.debug(
+        `Lease ${this.options.namespace}/${this.options.leaseName}: renewal without a read failed (${e}); reading it`,
+      );
+      this.held = undefined;
+      return false;
     }
   }
 
