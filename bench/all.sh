@@ -22,7 +22,8 @@
 # default of a full run: the production image as users run it, laid out once by
 # scripts/production-image.sh with the app's production build in it; dev: the workspace's
 # sources, the default of the smoke run, about twice the memory). The table goes to
-# .local/bench/table.md as well.
+# .local/bench/table.md as well. For analysis: MH_BENCH_HEAP_SNAPSHOT=1 (scale.mjs writes the
+# backend's heap snapshot at each step), MH_BENCH_PAGE_PROFILE=1 (the fleet page's CPU profile).
 #
 # Installed on first use, cached: nginx (Debian's package), LiteLLM's proxy in a virtualenv
 # (~/.cache/model-hosting/litellm-<version>), the app's production build (packages/app/dist, rebuilt
