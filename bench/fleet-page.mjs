@@ -3,7 +3,7 @@
 // stubbed route). Headless Chromium signs in as the guest and measures, per run in a fresh browser
 // context: navigation -> the first rows of the table; then on the loaded page, timed inside the
 // page (from the event to the frame that shows the result): a search keystroke, a filter (Engine)
-// and a sort (Name). The table pages on the client (50 rows a page; the whole fleet is one API
+// and a sort (Name). The table pages on the client (20 rows a page; the whole fleet is one API
 // answer), so a keystroke filters every row in the browser.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -248,6 +248,6 @@ export async function measurePage(backend, n) {
             ...values,
           ).toFixed(0)} ms`,
       pass: n >= 10_000 ? Math.max(...values) <= 100 : undefined,
-      note: 'client-side paging: the table holds every row, shows 50',
+      note: 'client-side paging: the table holds every row, shows 20',
     });
 }

@@ -33,6 +33,29 @@ describe('modelHostingPlugin', () => {
     await backend.stop();
   });
 
+  it('serves the fleet a page at a time and refuses a query it cannot answer', async () => {
+    const backend = await startTestBackend({
+      features: [modelHostingPlugin, database()],
+    });
+    const fleet = (query: string) =>
+      request(backend.server).get(`/api/model-hosting/deployments?${query}`);
+    const page = await fleet('limit=20&offset=0&sort=gpus&order=desc&q=a100');
+    expect(page.status).toBe(200);
+    expect(page.body).toEqual({
+      items: [],
+      total: 0,
+      facets: { cluster: [], engine: [], model: [], phase: [], owner: [] },
+      clusters: [],
+    });
+    const refused = await fleet('limit=10000');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toBe(
+      "limit must be a whole number from 0 to 500, got '10000'",
+    );
+    expect((await fleet('limit=5&sort=password')).status).toBe(400);
+    await backend.stop();
+  });
+
   it('reports a cluster that is down instead of failing the whole fleet', async () => {
     const backend = await startTestBackend({
       features: [

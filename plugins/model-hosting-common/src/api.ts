@@ -41,10 +41,70 @@ export interface ClusterState {
   synced?: boolean;
 }
 
-/** GET /deployments */
+/** GET /deployments; with `limit`, one page of the fleet and what the filters can choose from. */
 export interface FleetResponse {
   items: DeploymentSummary[];
   clusters: ClusterState[];
+  /** Paged answers: how many deployments match the query (every page's items are a slice). */
+  total?: number;
+  /** Paged answers: the values each filter can take, over every readable deployment. */
+  facets?: FleetFacets;
+}
+
+export interface FleetFacets {
+  cluster: string[];
+  engine: string[];
+  model: string[];
+  phase: string[];
+  owner: string[];
+}
+
+/** The columns the fleet can be sorted by. */
+export const FLEET_SORT_KEYS = [
+  'name',
+  'cluster',
+  'engine',
+  'model',
+  'phase',
+  'readyReplicas',
+  'gpus',
+  'cacheBytes',
+  'owner',
+  'health',
+] as const;
+export type FleetSortKey = (typeof FLEET_SORT_KEYS)[number];
+
+/**
+ * The query string of a paged GET /deployments: a page (`offset`, `limit` up to
+ * FLEET_PAGE_LIMIT), a search over the table's text (`q`), a sort and exact filters.
+ */
+export interface FleetQuery {
+  limit: number;
+  offset?: number;
+  q?: string;
+  sort?: FleetSortKey;
+  order?: 'asc' | 'desc';
+  cluster?: string;
+  engine?: string;
+  model?: string;
+  phase?: string;
+  owner?: string;
+}
+
+/** The most rows one page of the fleet holds. */
+export const FLEET_PAGE_LIMIT = 500;
+
+/** The phase filter's value for deployments the reconciler has not written a status to yet. */
+export const NOT_RECONCILED = 'Not reconciled';
+
+/** "2 × A100", "CPU only": the GPU column's text, searched on the server as shown. */
+export function gpuText({ gpu }: Pick<DeploymentSummary, 'gpu'>): string {
+  if (gpu.count === 0) return 'CPU only';
+  const kind =
+    gpu.resource === 'nvidia.com/gpu'
+      ? gpu.product ?? 'GPU'
+      : gpu.resource.replace('nvidia.com/', '');
+  return `${gpu.count} × ${kind}`;
 }
 
 export interface PodInfo {

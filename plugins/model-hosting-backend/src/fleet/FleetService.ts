@@ -4,6 +4,7 @@ import {
   ClusterState,
   DeploymentDetail,
   DeploymentRef,
+  FleetQuery,
   FleetResponse,
   HpaInfo,
   modelDeploymentReadPermission,
@@ -21,6 +22,7 @@ import {
 } from '../deployments/ModelDeployments';
 import { EngineRegistry } from '../engines';
 import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
+import { byKey, fleetFacets, pageOf } from './fleetQuery';
 import { endpointOf, podInfo, summarize } from './summarize';
 
 function hpaInfo(
@@ -83,18 +85,17 @@ export class FleetService {
     return candidates.filter((_, i) => allowed[i]);
   }
 
+  /** Every readable deployment, by cluster, namespace and name; or the page `query` asks for. */
   async listDeployments(
     credentials: BackstageCredentials,
+    query?: FleetQuery,
   ): Promise<FleetResponse> {
     const items = (await this.readable(credentials)).map(e =>
       summarize(e.ref.cluster, e.md, this.portOf(e)),
     );
-    items.sort((a, b) =>
-      `${a.cluster}/${a.namespace}/${a.name}`.localeCompare(
-        `${b.cluster}/${b.namespace}/${b.name}`,
-      ),
-    );
-    return { items, clusters: this.clusters.all().map(clusterState) };
+    const clusters = this.clusters.all().map(clusterState);
+    if (!query) return { items: items.sort(byKey), clusters };
+    return { ...pageOf(items, query), facets: fleetFacets(items), clusters };
   }
 
   /** Every readable ModelDeployment whole, for the catalog module. */

@@ -12,6 +12,7 @@ import { AuditLog } from '../audit/AuditLog';
 import { ModelDeployments } from '../deployments/ModelDeployments';
 import { EngineRegistry } from '../engines';
 import { FleetService } from '../fleet/FleetService';
+import { parseFleetQuery } from '../fleet/fleetQuery';
 import { Gateway, GatewayResponse, RetryLaterError } from '../gateway/Gateway';
 import { HealthChecker } from '../health/HealthChecker';
 import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
@@ -83,7 +84,8 @@ export async function createRouter(
   const one = '/deployments/:cluster/:namespace/:name';
 
   router.get('/deployments', async (req, res) => {
-    res.json(await fleet.listDeployments(await credentials(req)));
+    const who = await credentials(req);
+    res.json(await fleet.listDeployments(who, parseFleetQuery(req.query)));
   });
   router.get('/resources', async (req, res) => {
     res.json(await fleet.listResources(await credentials(req)));
