@@ -120,7 +120,8 @@ const byText =
   (a, b) => {
     const x = f(a);
     const y = f(b);
-    return x < y ? -1 : x > y ? 1 : 0;
+    if (x === y) return 0;
+    return x < y ? -1 : 1;
   };
 const byNumber =
   (f: (d: DeploymentSummary) => number): Compare =>

@@ -5,6 +5,7 @@ import {
   DeploymentDetail,
   DeploymentRef,
   EditResponse,
+  FleetQuery,
   FleetResponse,
   HealthCheckResponse,
   HealthRecord,
@@ -19,7 +20,8 @@ export type UsageRange = '1h' | '24h' | '7d';
 
 /** The model-hosting backend, as the frontend sees it. */
 export interface ModelHostingApi {
-  listDeployments(): Promise<FleetResponse>;
+  /** Every deployment, or with a query one page of them, its total and the filters' values. */
+  listDeployments(query?: FleetQuery): Promise<FleetResponse>;
   getDeployment(ref: DeploymentRef): Promise<DeploymentDetail>;
   getCapacity(): Promise<CapacityResponse>;
   scale(ref: DeploymentRef, replicas: number): Promise<void>;

@@ -6,6 +6,7 @@ import {
   DeploymentDetail,
   DeploymentRef,
   EditResponse,
+  FleetQuery,
   FleetResponse,
   HealthCheckResponse,
   HealthRecord,
@@ -30,8 +31,12 @@ export class ModelHostingClient implements ModelHostingApi {
     private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi },
   ) {}
 
-  listDeployments(): Promise<FleetResponse> {
-    return this.request('GET', '/deployments');
+  listDeployments(query?: FleetQuery): Promise<FleetResponse> {
+    if (!query) return this.request('GET', '/deployments');
+    const params = Object.entries(query)
+      .filter(([, v]) => v !== undefined && v !== '')
+      .map(([k, v]) => [k, String(v)]);
+    return this.request('GET', `/deployments?${new URLSearchParams(params)}`);
   }
 
   getDeployment(ref: DeploymentRef): Promise<DeploymentDetail> {

@@ -13,6 +13,10 @@ import { capacity, fleet } from '../../testing/fixtures';
 import userEvent from '@testing-library/user-event';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { deployModelRouteRef } from '../../routes';
+import {
+  DeploymentSummary,
+  FleetResponse,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 
 const server = setupServer();
 registerMswTestHooks(server);
@@ -32,6 +36,50 @@ const client = new ModelHostingClient({
   discoveryApi: { getBaseUrl: async () => base },
   fetchApi: { fetch: (...args: Parameters<typeof fetch>) => fetch(...args) },
 });
+
+/**
+ * The backend's GET /deployments over `answer`: the whole answer without `limit`, else the page
+ * the query asks for (exact filters, a search of names, a sort by name), its total and the
+ * filters' values. Every query string asked is kept in `asked`.
+ */
+function fleetApi(answer: FleetResponse, asked: URLSearchParams[] = []) {
+  return http.get(`${base}/deployments`, ({ request }) => {
+    const params = new URL(request.url).searchParams;
+    asked.push(params);
+    if (!params.has('limit')) return HttpResponse.json(answer);
+    const is = (key: 'cluster' | 'engine' | 'owner', d: DeploymentSummary) =>
+      !params.get(key) || d[key] === params.get(key);
+    const models = (d: DeploymentSummary) =>
+      [d.model, d.activeModel ?? d.model].filter(Boolean) as string[];
+    const items = answer.items.filter(
+      d =>
+        is('cluster', d) &&
+        is('engine', d) &&
+        is('owner', d) &&
+        (!params.get('model') || models(d).includes(params.get('model')!)) &&
+        (!params.get('q') || d.name.includes(params.get('q')!)),
+    );
+    if (params.get('sort') === 'name') {
+      items.sort((a, b) => a.name.localeCompare(b.name));
+      if (params.get('order') === 'desc') items.reverse();
+    }
+    const offset = Number(params.get('offset') ?? 0);
+    const values = (f: (d: DeploymentSummary) => string[]) =>
+      [...new Set(answer.items.flatMap(f))].sort();
+    return HttpResponse.json({
+      items: items.slice(offset, offset + Number(params.get('limit'))),
+      total: items.length,
+      facets: {
+        cluster: values(d => [d.cluster]),
+        engine: values(d => [d.engine]),
+        model: values(models),
+        phase: values(d => [d.phase ?? 'Not reconciled']),
+        owner: values(d => [d.owner]),
+      },
+      clusters: answer.clusters,
+    });
+  });
+}
 
 const renderPage = (withScaffolder = false) =>
   renderInTestApp(
@@ -54,7 +102,7 @@ const renderPage = (withScaffolder = false) =>
 
 describe('FleetPage', () => {
   it('lists model servers with engine, model, phase, replicas and GPUs, and flags unreachable clusters', async () => {
-    server.use(http.get(`${base}/deployments`, () => HttpResponse.json(fleet)));
+    server.use(fleetApi(fleet));
     await renderPage();
     expect(await screen.findByText('vllm-instruct')).toBeInTheDocument();
     expect(
@@ -75,11 +123,8 @@ describe('FleetPage', () => {
       ...fleet.items[0],
       name: `server-${String(i).padStart(2, '0')}`,
     }));
-    server.use(
-      http.get(`${base}/deployments`, () =>
-        HttpResponse.json({ ...fleet, items }),
-      ),
-    );
+    const asked: URLSearchParams[] = [];
+    server.use(fleetApi({ ...fleet, items }, asked));
     await renderPage();
     expect(await screen.findByText('Model servers (45)')).toBeInTheDocument();
     const shown = () =>
@@ -94,27 +139,43 @@ describe('FleetPage', () => {
       0,
     );
     expect(shown()[0]).toBe('server-20');
+    // The browser holds a page, not the fleet: the server was asked for rows 21-40.
+    expect(
+      asked.some(p => p.get('offset') === '20' && p.get('limit') === '20'),
+    ).toBe(true);
+    expect(asked.every(p => p.has('limit'))).toBe(true);
+  });
+
+  it('searches and sorts on the server', async () => {
+    const asked: URLSearchParams[] = [];
+    server.use(fleetApi(fleet, asked));
+    await renderPage();
+    expect(await screen.findByText('vllm-instruct')).toBeInTheDocument();
+    await userEvent.type(screen.getByPlaceholderText('Filter'), 'iris');
+    expect(await screen.findByText('Model servers (1)')).toBeInTheDocument();
+    expect(screen.queryByText('vllm-instruct')).not.toBeInTheDocument();
+    expect(asked.at(-1)?.get('q')).toBe('iris');
+    await userEvent.clear(screen.getByPlaceholderText('Filter'));
+    expect(await screen.findByText('vllm-instruct')).toBeInTheDocument();
+    await userEvent.click(
+      within(screen.getByRole('columnheader', { name: 'Name' })).getByText(
+        'Name',
+      ),
+    );
+    await waitFor(() => expect(asked.at(-1)?.get('sort')).toBe('name'));
+    expect(asked.at(-1)?.get('order')).toBe('asc');
   });
 
   it('explains an empty fleet', async () => {
     server.use(
-      http.get(`${base}/deployments`, () =>
-        HttpResponse.json({
-          items: [],
-          clusters: [{ name: 'a', reachable: true }],
-        }),
-      ),
+      fleetApi({ items: [], clusters: [{ name: 'a', reachable: true }] }),
     );
     await renderPage();
     expect(await screen.findByText('No model servers yet')).toBeInTheDocument();
   });
 
   it('explains a missing cluster configuration', async () => {
-    server.use(
-      http.get(`${base}/deployments`, () =>
-        HttpResponse.json({ items: [], clusters: [] }),
-      ),
-    );
+    server.use(fleetApi({ items: [], clusters: [] }));
     await renderPage();
     expect(
       await screen.findByText('No clusters configured'),
@@ -140,13 +201,8 @@ describe('FleetPage', () => {
   });
 
   it('filters by engine, and keeps the filter when the data refreshes', async () => {
-    let calls = 0;
-    server.use(
-      http.get(`${base}/deployments`, () => {
-        calls++;
-        return HttpResponse.json(fleet);
-      }),
-    );
+    const asked: URLSearchParams[] = [];
+    server.use(fleetApi(fleet, asked));
     await renderPage();
     expect(await screen.findByText('vllm-instruct')).toBeInTheDocument();
     await userEvent.click(
@@ -158,10 +214,17 @@ describe('FleetPage', () => {
     await userEvent.click(await screen.findByRole('option', { name: 'http' }));
     expect(await screen.findByText('Model servers (1)')).toBeInTheDocument();
     expect(screen.queryByText('vllm-instruct')).not.toBeInTheDocument();
-    const before = calls;
-    await waitFor(() => expect(calls).toBeGreaterThan(before), {
+    expect(asked.at(-1)?.get('engine')).toBe('http');
+    const before = asked.length;
+    await waitFor(() => expect(asked.length).toBeGreaterThan(before + 1), {
       timeout: 8000,
     });
+    // The refreshed page is asked with the filter still set.
+    expect(asked.slice(before).filter(p => p.get('limit') !== '0')).not.toEqual(
+      [],
+    );
+    for (const p of asked.slice(before).filter(q => q.get('limit') !== '0'))
+      expect(p.get('engine')).toBe('http');
     expect(screen.getByText('Model servers (1)')).toBeInTheDocument();
     expect(
       screen.getByRole('link', { name: 'iris-classifier' }),
@@ -170,20 +233,18 @@ describe('FleetPage', () => {
 
   it('filters by model, the one running or the one asked for', async () => {
     server.use(
-      http.get(`${base}/deployments`, () =>
-        HttpResponse.json({
-          ...fleet,
-          items: [
-            ...fleet.items,
-            {
-              ...fleet.items[0],
-              name: 'vllm-switching',
-              model: 'Qwen/Qwen2.5-7B-Instruct',
-              activeModel: 'meta-llama/Llama-3.1-8B-Instruct',
-            },
-          ],
-        }),
-      ),
+      fleetApi({
+        ...fleet,
+        items: [
+          ...fleet.items,
+          {
+            ...fleet.items[0],
+            name: 'vllm-switching',
+            model: 'Qwen/Qwen2.5-7B-Instruct',
+            activeModel: 'meta-llama/Llama-3.1-8B-Instruct',
+          },
+        ],
+      }),
     );
     await renderPage();
     expect(await screen.findByText('Model servers (3)')).toBeInTheDocument();
@@ -207,12 +268,7 @@ describe('FleetPage', () => {
 
   it('leads to the model-hosting templates from "Deploy a model", also when the fleet is empty', async () => {
     server.use(
-      http.get(`${base}/deployments`, () =>
-        HttpResponse.json({
-          items: [],
-          clusters: [{ name: 'a', reachable: true }],
-        }),
-      ),
+      fleetApi({ items: [], clusters: [{ name: 'a', reachable: true }] }),
     );
     await renderPage(true);
     expect(await screen.findByText('No model servers yet')).toBeInTheDocument();
@@ -230,7 +286,7 @@ describe('FleetPage', () => {
   });
 
   it('has no "Deploy a model" where the app has no scaffolder bound', async () => {
-    server.use(http.get(`${base}/deployments`, () => HttpResponse.json(fleet)));
+    server.use(fleetApi(fleet));
     await renderPage();
     expect(await screen.findByText('vllm-instruct')).toBeInTheDocument();
     expect(
@@ -239,7 +295,7 @@ describe('FleetPage', () => {
   });
 
   it('shows GPUs per node, who holds them, MIG and time-sliced distinctly, and pods waiting for GPUs', async () => {
-    server.use(http.get(`${base}/deployments`, () => HttpResponse.json(fleet)));
+    server.use(fleetApi(fleet));
     await renderPage();
     await userEvent.click(await screen.findByRole('tab', { name: 'GPUs' }));
     expect(await screen.findByText('GPUs on gpu-east')).toBeInTheDocument();

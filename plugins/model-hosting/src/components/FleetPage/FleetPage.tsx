@@ -13,10 +13,13 @@ import {
 } from '@backstage/core-components';
 import { useApi, useRouteRef } from '@backstage/core-plugin-api';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
-import { deploymentEntityName } from '@modelhosting/backstage-plugin-model-hosting-common';
+import {
+  deploymentEntityName,
+  FleetQuery,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { Box, Tab, Tabs } from '@material-ui/core';
 import AddIcon from '@material-ui/icons/Add';
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { Route, Routes, useNavigate, useParams } from 'react-router-dom';
 import { modelHostingApiRef } from '../../api';
 import { deployModelRouteRef, rootRouteRef } from '../../routes';
@@ -53,7 +56,13 @@ function DeployButton() {
 function FleetOverview() {
   const api = useApi(modelHostingApiRef);
   const [tab, setTab] = useState(0);
-  const fleet = usePolling(() => api.listDeployments(), [api]);
+  // The fleet's summary: its clusters, how many deployments, the filters' values (no rows: the
+  // table asks for its page itself).
+  const fleet = usePolling(() => api.listDeployments({ limit: 0 }), [api]);
+  const loadPage = useCallback(
+    (query: FleetQuery) => api.listDeployments(query),
+    [api],
+  );
   const capacity = usePolling(() => api.getCapacity(), [api], 10_000);
   const value = fleet.value;
   return (
@@ -120,18 +129,16 @@ function FleetOverview() {
                   description="Add a cluster under kubernetes.clusterLocatorMethods or modelHosting.clusters in app-config.yaml."
                 />
               )}
-              {value &&
-                value.clusters.length > 0 &&
-                value.items.length === 0 && (
-                  <EmptyState
-                    missing="data"
-                    title="No model servers yet"
-                    description="Create one with a software template, or apply a ModelDeployment (see k8s/examples)."
-                    action={<DeployButton />}
-                  />
-                )}
-              {value && value.items.length > 0 && (
-                <FleetTable items={value.items} />
+              {value && value.clusters.length > 0 && value.total === 0 && (
+                <EmptyState
+                  missing="data"
+                  title="No model servers yet"
+                  description="Create one with a software template, or apply a ModelDeployment (see k8s/examples)."
+                  action={<DeployButton />}
+                />
+              )}
+              {value?.facets && !!value.total && (
+                <FleetTable facets={value.facets} load={loadPage} />
               )}
             </>
           )}

@@ -7,7 +7,14 @@ import {
   Table,
   TableColumn,
 } from '@backstage/core-components';
-import { DeploymentSummary } from '@modelhosting/backstage-plugin-model-hosting-common';
+import {
+  DeploymentSummary,
+  FleetFacets,
+  FleetQuery,
+  FleetResponse,
+  FleetSortKey,
+  gpuText,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   Box,
   FormControl,
@@ -15,7 +22,7 @@ import {
   MenuItem,
   Select,
 } from '@material-ui/core';
-import { useMemo, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { bytesText } from '../storageText';
 
 export const PhaseStatus = ({
@@ -38,14 +45,8 @@ export const PhaseStatus = ({
   }
 };
 
-export function gpuText({ gpu }: DeploymentSummary): string {
-  if (gpu.count === 0) return 'CPU only';
-  const kind =
-    gpu.resource === 'nvidia.com/gpu'
-      ? gpu.product ?? 'GPU'
-      : gpu.resource.replace('nvidia.com/', '');
-  return `${gpu.count} × ${kind}`;
-}
+/** The GPU column's text (shared with the backend, which searches it). */
+export { gpuText };
 
 export const deploymentPath = (d: {
   cluster: string;
@@ -62,6 +63,8 @@ const health = {
   unknown: '—',
 } as const;
 
+// Each column's field is the server's sort key for it: the table pages, searches and sorts on
+// the server (10,000 rows need not reach the browser).
 const columns: TableColumn<DeploymentSummary>[] = [
   {
     title: 'Name',
@@ -73,15 +76,12 @@ const columns: TableColumn<DeploymentSummary>[] = [
     title: 'Cluster / namespace',
     field: 'cluster',
     render: d => `${d.cluster} / ${d.namespace}`,
-    customFilterAndSearch: (q, d) => `${d.cluster}/${d.namespace}`.includes(q),
   },
   { title: 'Engine', field: 'engine' },
   {
     title: 'Model',
     field: 'model',
     render: d => d.activeModel ?? d.model,
-    customFilterAndSearch: (q, d) =>
-      (d.activeModel ?? d.model).toLowerCase().includes(q.toLowerCase()),
   },
   {
     title: 'Phase',
@@ -92,20 +92,12 @@ const columns: TableColumn<DeploymentSummary>[] = [
     title: 'Ready / desired',
     field: 'readyReplicas',
     render: d => `${d.readyReplicas} / ${d.replicas}`,
-    searchable: false,
   },
-  {
-    title: 'GPUs',
-    render: gpuText,
-    customSort: (a, b) => a.gpu.count - b.gpu.count,
-    customFilterAndSearch: (q, d) =>
-      gpuText(d).toLowerCase().includes(q.toLowerCase()),
-  },
+  { title: 'GPUs', field: 'gpus', render: gpuText },
   {
     title: 'Cache',
     field: 'cacheBytes',
     render: d => bytesText(d.cacheBytes),
-    searchable: false,
   },
   { title: 'Owner', field: 'owner' },
   {
@@ -123,11 +115,6 @@ type Filters = {
   owner: string;
 };
 
-/** The models a row stands for: the one running and the one asked for, when they differ. */
-const modelsOf = (d: DeploymentSummary) =>
-  d.activeModel && d.activeModel !== d.model
-    ? [d.activeModel, d.model]
-    : [d.model];
 const ALL = '';
 const PAGE_SIZE = 20;
 
@@ -165,8 +152,32 @@ function FilterSelect({
   );
 }
 
-/** The fleet table with filters; filters and sort live here, so refreshed data keeps them. */
-export const FleetTable = ({ items }: { items: DeploymentSummary[] }) => {
+/** What the table asks for when it pages, searches or sorts (material-table's remote query). */
+type TableQuery = {
+  page: number;
+  pageSize: number;
+  search: string;
+  orderBy?: { field?: unknown };
+  orderDirection: string;
+};
+
+/** The filters that are set, as query parameters. */
+const chosen = (filters: Filters): Partial<FleetQuery> =>
+  Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== ALL));
+
+/**
+ * The fleet table with filters, a page at a time from the server (`load`), searched and sorted
+ * there; the page shown is fetched again every `refreshMs` and keeps its page, search and sort.
+ */
+export const FleetTable = ({
+  facets,
+  load,
+  refreshMs = 5000,
+}: {
+  facets: FleetFacets;
+  load: (query: FleetQuery) => Promise<FleetResponse>;
+  refreshMs?: number;
+}) => {
   const [filters, setFilters] = useState<Filters>({
     cluster: ALL,
     engine: ALL,
@@ -174,29 +185,47 @@ export const FleetTable = ({ items }: { items: DeploymentSummary[] }) => {
     phase: ALL,
     owner: ALL,
   });
-  const options = useMemo(() => {
-    const values = (f: (d: DeploymentSummary) => string | undefined) =>
-      [...new Set(items.map(f).filter(Boolean) as string[])].sort();
-    return {
-      cluster: values(d => d.cluster),
-      engine: values(d => d.engine),
-      model: [...new Set(items.flatMap(modelsOf))].sort(),
-      phase: values(d => d.phase ?? 'Not reconciled'),
-      owner: values(d => d.owner),
-    };
-  }, [items]);
-  const shown = useMemo(
-    () =>
-      items.filter(
-        d =>
-          (!filters.cluster || d.cluster === filters.cluster) &&
-          (!filters.engine || d.engine === filters.engine) &&
-          (!filters.model || modelsOf(d).includes(filters.model)) &&
-          (!filters.phase || (d.phase ?? 'Not reconciled') === filters.phase) &&
-          (!filters.owner || d.owner === filters.owner),
-      ),
-    [items, filters],
+  const [total, setTotal] = useState<number>();
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+  const tableRef = useRef<{ onQueryChange(query?: object): void }>();
+  const asked = useRef(0);
+  const data = useCallback(
+    async (query: TableQuery) => {
+      const seq = ++asked.current;
+      const answer = await load({
+        limit: query.pageSize,
+        offset: query.page * query.pageSize,
+        q: query.search || undefined,
+        sort: query.orderBy?.field as FleetSortKey | undefined,
+        order: query.orderBy
+          ? (query.orderDirection as 'asc' | 'desc') || 'asc'
+          : undefined,
+        ...chosen(filtersRef.current),
+      });
+      const count = answer.total ?? answer.items.length;
+      // An older answer arriving after a newer question does not set the count.
+      if (seq === asked.current) setTotal(count);
+      return { data: answer.items, page: query.page, totalCount: count };
+    },
+    [load],
   );
+  // A filter changed: back to the first page (the table asked for the first one itself).
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    tableRef.current?.onQueryChange({ page: 0 });
+  }, [filters]);
+  useEffect(() => {
+    const timer = setInterval(
+      () => tableRef.current?.onQueryChange(),
+      refreshMs,
+    );
+    return () => clearInterval(timer);
+  }, [refreshMs]);
   const set = (key: keyof Filters) => (value: string) =>
     setFilters(f => ({ ...f, [key]: value }));
   return (
@@ -212,48 +241,54 @@ export const FleetTable = ({ items }: { items: DeploymentSummary[] }) => {
         <FilterSelect
           label="Cluster"
           value={filters.cluster}
-          options={options.cluster}
+          options={facets.cluster}
           onChange={set('cluster')}
         />
         <FilterSelect
           label="Engine"
           value={filters.engine}
-          options={options.engine}
+          options={facets.engine}
           onChange={set('engine')}
         />
         <FilterSelect
           label="Model"
           value={filters.model}
-          options={options.model}
+          options={facets.model}
           onChange={set('model')}
           minWidth={240}
         />
         <FilterSelect
           label="Phase"
           value={filters.phase}
-          options={options.phase}
+          options={facets.phase}
           onChange={set('phase')}
         />
         <FilterSelect
           label="Owner"
           value={filters.owner}
-          options={options.owner}
+          options={facets.owner}
           onChange={set('owner')}
         />
       </Box>
       <Table<DeploymentSummary>
-        title={`Model servers (${shown.length})`}
+        tableRef={tableRef}
+        title={
+          total === undefined ? 'Model servers' : `Model servers (${total})`
+        }
         options={{
-          // A screenful, as Backstage's catalog table: rendering the rows is most of the time
-          // from the fleet's answer to the first rows (50 rows: ~300 ms of a 1 s first view).
-          paging: shown.length > PAGE_SIZE,
+          // A screenful, as Backstage's catalog table: rendering rows is most of a first view.
+          paging: total === undefined || total > PAGE_SIZE,
           pageSize: PAGE_SIZE,
           pageSizeOptions: [PAGE_SIZE, 50, 100, 500],
           search: true,
+          // The server answers a search in milliseconds: ask soon after typing stops.
+          debounceInterval: 50,
           padding: 'dense',
+          // A refresh every few seconds shows a thin bar, not an overlay over the rows.
+          loadingType: 'linear',
         }}
         columns={columns}
-        data={shown}
+        data={data}
       />
     </>
   );
