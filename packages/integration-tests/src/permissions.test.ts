@@ -149,10 +149,20 @@ describe('permissions', () => {
       expect(after).toEqual(before);
     });
 
-    it('hides every deployment from the fleet and refuses the detail', async () => {
+    it('hides every deployment from the fleet, paged or not, and refuses the detail', async () => {
       const fleet = await mh.api().get('/api/model-hosting/deployments');
       expect(fleet.body.items).toEqual([]);
       expect((await mh.api().get(path(ns(), 'ours'))).status).toBe(403);
+      // A page of the fleet counts and names none of them either (no total, no filter values).
+      const page = await mh
+        .api()
+        .get('/api/model-hosting/deployments?limit=20&q=ours');
+      expect(page.status).toBe(200);
+      expect(page.body).toMatchObject({
+        items: [],
+        total: 0,
+        facets: { cluster: [], engine: [], model: [], phase: [], owner: [] },
+      });
     });
 
     it('refuses to invoke a model through the gateway, and lists none', async () => {

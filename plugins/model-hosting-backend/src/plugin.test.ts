@@ -39,7 +39,9 @@ describe('modelHostingPlugin', () => {
     });
     const fleet = (query: string) =>
       request(backend.server).get(`/api/model-hosting/deployments?${query}`);
-    const page = await fleet('limit=20&offset=0&sort=gpus&order=desc&q=a100');
+    const page = await fleet(
+      'limit=20&offset=0&sort=gpus&order=desc&q=a100&facets=true',
+    );
     expect(page.status).toBe(200);
     expect(page.body).toEqual({
       items: [],
@@ -53,6 +55,11 @@ describe('modelHostingPlugin', () => {
       "limit must be a whole number from 0 to 500, got '10000'",
     );
     expect((await fleet('limit=5&sort=password')).status).toBe(400);
+    expect((await fleet('limit=5')).body).toEqual({
+      items: [],
+      total: 0,
+      clusters: [],
+    });
     await backend.stop();
   });
 

@@ -47,7 +47,7 @@ export interface FleetResponse {
   clusters: ClusterState[];
   /** Paged answers: how many deployments match the query (every page's items are a slice). */
   total?: number;
-  /** Paged answers: the values each filter can take, over every readable deployment. */
+  /** Paged answers that asked for them: the values each filter can take, over every readable deployment. */
   facets?: FleetFacets;
 }
 
@@ -89,6 +89,8 @@ export interface FleetQuery {
   model?: string;
   phase?: string;
   owner?: string;
+  /** Also answer every filter's values (the fleet page asks once per refresh, not per page). */
+  facets?: boolean;
 }
 
 /** The most rows one page of the fleet holds. */

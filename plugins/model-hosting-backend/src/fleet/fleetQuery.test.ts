@@ -52,8 +52,10 @@ describe('parseFleetQuery', () => {
         sort: 'gpus',
         order: 'desc',
         engine: 'vllm',
+        facets: 'true',
       }),
     ).toEqual({
+      facets: true,
       limit: 20,
       offset: 40,
       q: 'Llama',
@@ -71,6 +73,7 @@ describe('parseFleetQuery', () => {
     [{ limit: '10', offset: 'x' }, 'offset must be a whole number'],
     [{ limit: '10', sort: 'spec' }, 'sort must be one of name, cluster'],
     [{ limit: '10', order: 'up' }, 'order must be asc or desc'],
+    [{ limit: '0', facets: 'yes' }, 'facets must be true or false'],
     [{ limit: '10', page: '2' }, 'unknown query parameters: page'],
     [{ limit: ['10', '20'] }, 'query parameter limit must be given once'],
     [

@@ -39,8 +39,8 @@ const client = new ModelHostingClient({
 
 /**
  * The backend's GET /deployments over `answer`: the whole answer without `limit`, else the page
- * the query asks for (exact filters, a search of names, a sort by name), its total and the
- * filters' values. Every query string asked is kept in `asked`.
+ * the query asks for (exact filters, a search of names, a sort by name), its total and, when
+ * asked, the filters' values. Every query string asked is kept in `asked`.
  */
 function fleetApi(answer: FleetResponse, asked: URLSearchParams[] = []) {
   return http.get(`${base}/deployments`, ({ request }) => {
@@ -69,13 +69,15 @@ function fleetApi(answer: FleetResponse, asked: URLSearchParams[] = []) {
     return HttpResponse.json({
       items: items.slice(offset, offset + Number(params.get('limit'))),
       total: items.length,
-      facets: {
-        cluster: values(d => [d.cluster]),
-        engine: values(d => [d.engine]),
-        model: values(models),
-        phase: values(d => [d.phase ?? 'Not reconciled']),
-        owner: values(d => [d.owner]),
-      },
+      ...(params.get('facets') === 'true' && {
+        facets: {
+          cluster: values(d => [d.cluster]),
+          engine: values(d => [d.engine]),
+          model: values(models),
+          phase: values(d => [d.phase ?? 'Not reconciled']),
+          owner: values(d => [d.owner]),
+        },
+      }),
       clusters: answer.clusters,
     });
   });

@@ -15,6 +15,7 @@ import { useApi, useRouteRef } from '@backstage/core-plugin-api';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import {
   deploymentEntityName,
+  FleetFacets,
   FleetQuery,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { Box, Tab, Tabs } from '@material-ui/core';
@@ -53,12 +54,23 @@ function DeployButton() {
   );
 }
 
+const NO_FACETS: FleetFacets = {
+  cluster: [],
+  engine: [],
+  model: [],
+  phase: [],
+  owner: [],
+};
+
 function FleetOverview() {
   const api = useApi(modelHostingApiRef);
   const [tab, setTab] = useState(0);
   // The fleet's summary: its clusters, how many deployments, the filters' values (no rows: the
   // table asks for its page itself).
-  const fleet = usePolling(() => api.listDeployments({ limit: 0 }), [api]);
+  const fleet = usePolling(
+    () => api.listDeployments({ limit: 0, facets: true }),
+    [api],
+  );
   const loadPage = useCallback(
     (query: FleetQuery) => api.listDeployments(query),
     [api],
@@ -121,7 +133,6 @@ function FleetOverview() {
             ))}
           {tab === 0 && (
             <>
-              {fleet.loading && !value && <Progress />}
               {value && value.clusters.length === 0 && (
                 <EmptyState
                   missing="info"
@@ -137,8 +148,12 @@ function FleetOverview() {
                   action={<DeployButton />}
                 />
               )}
-              {value?.facets && !!value.total && (
-                <FleetTable facets={value.facets} load={loadPage} />
+              {/* The table asks for its first page while the summary is on its way. */}
+              {(value ? !!value.total : !fleet.error) && (
+                <FleetTable
+                  facets={value?.facets ?? NO_FACETS}
+                  load={loadPage}
+                />
               )}
             </>
           )}

@@ -22,7 +22,7 @@ import {
   MenuItem,
   Select,
 } from '@material-ui/core';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { bytesText } from '../storageText';
 
 export const PhaseStatus = ({
@@ -187,7 +187,6 @@ export const FleetTable = ({
   });
   const [total, setTotal] = useState<number>();
   const filtersRef = useRef(filters);
-  filtersRef.current = filters;
   const tableRef = useRef<{ onQueryChange(query?: object): void }>();
   const asked = useRef(0);
   const data = useCallback(
@@ -210,15 +209,6 @@ export const FleetTable = ({
     },
     [load],
   );
-  // A filter changed: back to the first page (the table asked for the first one itself).
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    tableRef.current?.onQueryChange({ page: 0 });
-  }, [filters]);
   useEffect(() => {
     const timer = setInterval(
       () => tableRef.current?.onQueryChange(),
@@ -226,8 +216,29 @@ export const FleetTable = ({
     );
     return () => clearInterval(timer);
   }, [refreshMs]);
-  const set = (key: keyof Filters) => (value: string) =>
-    setFilters(f => ({ ...f, [key]: value }));
+  // A filter changed: the first page of what it selects, asked at once (in the same render).
+  const set = (key: keyof Filters) => (value: string) => {
+    const next = { ...filtersRef.current, [key]: value };
+    filtersRef.current = next;
+    setFilters(next);
+    tableRef.current?.onQueryChange({ page: 0 });
+  };
+  const paging = total === undefined || total > PAGE_SIZE;
+  const options = useMemo(
+    () => ({
+      // A screenful, as Backstage's catalog table: rendering rows is most of a first view.
+      paging,
+      pageSize: PAGE_SIZE,
+      pageSizeOptions: [PAGE_SIZE, 50, 100, 500],
+      search: true,
+      // The server answers a search in milliseconds: ask soon after typing stops.
+      debounceInterval: 50,
+      padding: 'dense' as const,
+      // A refresh every few seconds shows a thin bar, not an overlay over the rows.
+      loadingType: 'linear' as const,
+    }),
+    [paging],
+  );
   return (
     <>
       <Box
@@ -275,18 +286,7 @@ export const FleetTable = ({
         title={
           total === undefined ? 'Model servers' : `Model servers (${total})`
         }
-        options={{
-          // A screenful, as Backstage's catalog table: rendering rows is most of a first view.
-          paging: total === undefined || total > PAGE_SIZE,
-          pageSize: PAGE_SIZE,
-          pageSizeOptions: [PAGE_SIZE, 50, 100, 500],
-          search: true,
-          // The server answers a search in milliseconds: ask soon after typing stops.
-          debounceInterval: 50,
-          padding: 'dense',
-          // A refresh every few seconds shows a thin bar, not an overlay over the rows.
-          loadingType: 'linear',
-        }}
+        options={options}
         columns={columns}
         data={data}
       />
