@@ -156,7 +156,7 @@ describe('permissions', () => {
       // A page of the fleet counts and names none of them either (no total, no filter values).
       const page = await mh
         .api()
-        .get('/api/model-hosting/deployments?limit=20&q=ours');
+        .get('/api/model-hosting/deployments?limit=20&q=ours&facets=true');
       expect(page.status).toBe(200);
       expect(page.body).toMatchObject({
         items: [],
