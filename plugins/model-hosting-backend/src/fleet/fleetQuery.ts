@@ -134,22 +134,25 @@ function searchText(d: DeploymentSummary) {
 }
 
 type Compare = (a: DeploymentSummary, b: DeploymentSummary) => number;
-// Code-point order: names are ASCII, and 10,000 rows sort in milliseconds (localeCompare: 10x).
+// Code-point order without building strings: 10,000 rows sort in milliseconds (localeCompare or
+// joined keys: several times slower, on every page asked).
+const cmp = (x: string, y: string) => {
+  if (x === y) return 0;
+  return x < y ? -1 : 1;
+};
 const byText =
   (f: (d: DeploymentSummary) => string): Compare =>
-  (a, b) => {
-    const x = f(a);
-    const y = f(b);
-    if (x === y) return 0;
-    return x < y ? -1 : 1;
-  };
+  (a, b) =>
+    cmp(f(a), f(b));
 const byNumber =
   (f: (d: DeploymentSummary) => number): Compare =>
   (a, b) =>
     f(a) - f(b);
+const byPlace: Compare = (a, b) =>
+  cmp(a.cluster, b.cluster) || cmp(a.namespace, b.namespace);
 const COMPARE: Record<FleetSortKey, Compare> = {
   name: byText(d => d.name),
-  cluster: byText(d => `${d.cluster}/${d.namespace}`),
+  cluster: byPlace,
   engine: byText(d => d.engine),
   model: byText(d => d.activeModel ?? d.model),
   phase: byText(phaseOf),
@@ -160,9 +163,7 @@ const COMPARE: Record<FleetSortKey, Compare> = {
   health: byText(d => d.health ?? ''),
 };
 /** Ties (and the default order) go by cluster, namespace and name, so pages do not overlap. */
-export const byKey: Compare = byText(
-  d => `${d.cluster}/${d.namespace}/${d.name}`,
-);
+export const byKey: Compare = (a, b) => byPlace(a, b) || cmp(a.name, b.name);
 
 /** Every value each filter can take, sorted. */
 export function fleetFacets(items: DeploymentSummary[]): FleetFacets {
