@@ -141,6 +141,8 @@ export async function measurePage(backend, n) {
         continue; // the first run warms the backend's caches of static files and the fleet
       }
       await page.evaluate(installHelpers);
+      // MH_BENCH_PAGE_PROFILE=1: also the CPU profile of the second run's search, filter and sort.
+      if (cdp) await cdp.send('Profiler.start');
 
       // A search keystroke: the search box gets "md-<k>" (as one input event) -> every row shown
       // matches and md-<k> is among them (the table debounces its search box, 50 ms, then asks
@@ -207,6 +209,15 @@ export async function measurePage(backend, n) {
           return window.__until(() => window.__rows()[0] !== before, t0);
         });
         if (click === 1) sort.push(ms);
+      }
+      if (cdp) {
+        const { profile } = await cdp.send('Profiler.stop');
+        const file = path.join(
+          process.env.MH_BENCH_STATE ?? repo,
+          `fleet-page-${n}-interactions.cpuprofile`,
+        );
+        fs.writeFileSync(file, JSON.stringify(profile));
+        say(`fleet page, ${n}: the interactions' CPU profile in ${file}`);
       }
       await context.close();
     }

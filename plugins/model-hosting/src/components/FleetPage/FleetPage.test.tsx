@@ -42,10 +42,15 @@ const client = new ModelHostingClient({
  * the query asks for (exact filters, a search of names, a sort by name), its total and, when
  * asked, the filters' values. Every query string asked is kept in `asked`.
  */
-function fleetApi(answer: FleetResponse, asked: URLSearchParams[] = []) {
-  return http.get(`${base}/deployments`, ({ request }) => {
+function fleetApi(
+  answer: FleetResponse,
+  asked: URLSearchParams[] = [],
+  delayMs: (params: URLSearchParams) => number = () => 0,
+) {
+  return http.get(`${base}/deployments`, async ({ request }) => {
     const params = new URL(request.url).searchParams;
     asked.push(params);
+    await new Promise(r => setTimeout(r, delayMs(params)));
     if (!params.has('limit')) return HttpResponse.json(answer);
     const is = (key: 'cluster' | 'engine' | 'owner', d: DeploymentSummary) =>
       !params.get(key) || d[key] === params.get(key);
@@ -166,6 +171,24 @@ describe('FleetPage', () => {
     );
     await waitFor(() => expect(asked.at(-1)?.get('sort')).toBe('name'));
     expect(asked.at(-1)?.get('order')).toBe('asc');
+  });
+
+  it('shows the answer to the newest search when an older one arrives later', async () => {
+    const asked: URLSearchParams[] = [];
+    // "i" (two rows) is answered slowly, "iris" (one) at once.
+    server.use(fleetApi(fleet, asked, p => (p.get('q') === 'i' ? 2000 : 0)));
+    await renderPage();
+    const link = (name: string) => screen.queryByRole('link', { name });
+    await waitFor(() => expect(link('iris-classifier')).toBeInTheDocument());
+    const search = screen.getByPlaceholderText('Filter');
+    await userEvent.type(search, 'i');
+    await waitFor(() => expect(asked.at(-1)?.get('q')).toBe('i'));
+    await userEvent.type(search, 'ris');
+    expect(await screen.findByText('Model servers (1)')).toBeInTheDocument();
+    await new Promise(r => setTimeout(r, 2500)); // the answer to "i" has come
+    expect(screen.getByText('Model servers (1)')).toBeInTheDocument();
+    expect(link('iris-classifier')).toBeInTheDocument();
+    expect(link('vllm-instruct')).not.toBeInTheDocument();
   });
 
   it('explains an empty fleet', async () => {

@@ -188,32 +188,45 @@ export const FleetTable = ({
   const [total, setTotal] = useState<number>();
   const filtersRef = useRef(filters);
   const tableRef = useRef<{ onQueryChange(query?: object): void }>();
-  const asked = useRef(0);
+  /** The newest question and its answer: an older answer arriving later shows the newer one. */
+  const newest = useRef<{ page: number; answer: Promise<FleetResponse> }>();
+  const pending = useRef(0);
   const data = useCallback(
     async (query: TableQuery) => {
-      const seq = ++asked.current;
-      const answer = await load({
-        limit: query.pageSize,
-        offset: query.page * query.pageSize,
-        q: query.search || undefined,
-        sort: query.orderBy?.field as FleetSortKey | undefined,
-        order: query.orderBy
-          ? (query.orderDirection as 'asc' | 'desc') || 'asc'
-          : undefined,
-        ...chosen(filtersRef.current),
-      });
-      const count = answer.total ?? answer.items.length;
-      // An older answer arriving after a newer question does not set the count.
-      if (seq === asked.current) setTotal(count);
-      return { data: answer.items, page: query.page, totalCount: count };
+      const asked = {
+        page: query.page,
+        answer: load({
+          limit: query.pageSize,
+          offset: query.page * query.pageSize,
+          q: query.search || undefined,
+          sort: query.orderBy?.field as FleetSortKey | undefined,
+          order: query.orderBy
+            ? (query.orderDirection as 'asc' | 'desc') || 'asc'
+            : undefined,
+          ...chosen(filtersRef.current),
+        }),
+      };
+      newest.current = asked;
+      pending.current++;
+      try {
+        await asked.answer;
+        const shown = newest.current;
+        const answer = await shown.answer;
+        const count = answer.total ?? answer.items.length;
+        setTotal(count);
+        return { data: answer.items, page: shown.page, totalCount: count };
+      } finally {
+        pending.current--;
+      }
     },
     [load],
   );
+  // The refresh skips a beat while a question is out: the table's query is updated only when
+  // the answer comes, so a refresh then would ask the question before it.
   useEffect(() => {
-    const timer = setInterval(
-      () => tableRef.current?.onQueryChange(),
-      refreshMs,
-    );
+    const timer = setInterval(() => {
+      if (!pending.current) tableRef.current?.onQueryChange();
+    }, refreshMs);
     return () => clearInterval(timer);
   }, [refreshMs]);
   // A filter changed: the first page of what it selects, asked at once (in the same render).
