@@ -14,7 +14,8 @@
 # clusters; the smoke run starts its clusters once for all three. The backend runs with --cpu-prof
 # and the table shows the heaviest functions of each benchmark that missed a target.
 #
-# Environment: MH_BENCH_STEPS (scale.mjs's steps, default 1000,5000,10000), MH_BENCH_DEPLOYMENTS
+# Environment: MH_BENCH_STEPS (scale.mjs's steps, default 1000,5000,10000), MH_BENCH_PODS (how many
+# of them run a pod, default 1000 in a full run: the rest are created scaled to zero), MH_BENCH_DEPLOYMENTS
 # (ready.mjs's N, default 1000), MH_BENCH_ONLY (e.g. "gateway ready": a subset), MH_BENCH_LITELLM=skip
 # (no LiteLLM; the smoke run installs it only when it is cached already), MH_BENCH_APP=keep (use
 # packages/app/dist as it is), MH_BENCH_DB=sqlite (the backend on SQLite files instead of
@@ -49,8 +50,13 @@ wants() { [[ " $only " == *" $1 "* ]]; }
 crashed=""
 t0=$(date +%s)
 
-# A full run measures the production image (memory, the served bundle) unless told otherwise.
-if [ -z "$smoke" ]; then export MH_BENCH_BACKEND=${MH_BENCH_BACKEND:-prod}; fi
+# A full run measures the production image (memory, the served bundle) unless told otherwise, and
+# gives pods to the first 1000 deployments of the scale steps (the pod runners of three clusters on
+# 2 cores start ~1.5 pods a second each under that load; MH_BENCH_PODS=all gives every one a pod).
+if [ -z "$smoke" ]; then
+  export MH_BENCH_BACKEND=${MH_BENCH_BACKEND:-prod}
+  export MH_BENCH_PODS=${MH_BENCH_PODS:-1000}
+fi
 if [ "${MH_BENCH_BACKEND:-dev}" = prod ] && [ "${MH_BENCH_IMAGE:-}" != keep ]; then
   say "laying out the production image (yarn build:backend with the app, production install)"
   if bash "$repo/scripts/production-image.sh" "$MH_BENCH_STATE/image" >"$MH_BENCH_STATE/image.log" 2>&1; then

@@ -5,7 +5,7 @@
 // status writes and a steady one, the backend's RSS meanwhile, and (MH_BENCH_FLEET_PAGE=1, at the
 // first and last step) the fleet page in Chromium against this backend.
 // Run: bash bench/run.sh scale.mjs 3   (MH_BENCH_STEPS=1000,5000,10000)
-// MH_BENCH_PODS=N: only the first N deployments run a pod; the rest are created scaled to zero
+// MH_BENCH_PODS=N (or all): only the first N deployments run a pod; the rest are created scaled to zero
 // (replicas 0, as scale-to-zero leaves idle deployments), so the steps beyond what the pod runners
 // can start on 2 cores still measure the caches, fleet status and the fleet page at that size.
 import fs from 'node:fs';
@@ -36,7 +36,13 @@ const STEPS = (
   .split(',')
   .map(Number);
 const MAX = Math.max(...STEPS);
-const PODS = Number(process.env.MH_BENCH_PODS || Infinity);
+const PODS = ['', 'all', undefined].includes(process.env.MH_BENCH_PODS)
+  ? Infinity
+  : Number(process.env.MH_BENCH_PODS);
+if (Number.isNaN(PODS))
+  throw new Error(
+    `MH_BENCH_PODS must be a number or "all", not '${process.env.MH_BENCH_PODS}'`,
+  );
 const withPods = step => Math.min(step, PODS);
 /** How many are reconciled to what their spec asks: Ready, or scaled to zero (those without pods). */
 const settledCount = async () => {
