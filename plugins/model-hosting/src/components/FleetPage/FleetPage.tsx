@@ -77,6 +77,8 @@ function FleetOverview() {
   );
   const capacity = usePolling(() => api.getCapacity(), [api], 10_000);
   const value = fleet.value;
+  // A backend that does not page answers every row: its count is theirs.
+  const total = value && (value.total ?? value.items.length);
   return (
     <Page themeId="tool">
       <Header
@@ -140,7 +142,7 @@ function FleetOverview() {
                   description="Add a cluster under kubernetes.clusterLocatorMethods or modelHosting.clusters in app-config.yaml."
                 />
               )}
-              {value && value.clusters.length > 0 && value.total === 0 && (
+              {value && value.clusters.length > 0 && total === 0 && (
                 <EmptyState
                   missing="data"
                   title="No model servers yet"
@@ -149,7 +151,7 @@ function FleetOverview() {
                 />
               )}
               {/* The table asks for its first page while the summary is on its way. */}
-              {(value ? !!value.total : !fleet.error) && (
+              {(value ? !!total : !fleet.error) && (
                 <FleetTable
                   facets={value?.facets ?? NO_FACETS}
                   load={loadPage}
