@@ -22,7 +22,7 @@ import {
   MenuItem,
   Select,
 } from '@material-ui/core';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { bytesText } from '../storageText';
 
 export const PhaseStatus = ({
@@ -118,7 +118,8 @@ type Filters = {
 const ALL = '';
 const PAGE_SIZE = 20;
 
-function FilterSelect({
+/** One filter; drawn again only when its value or options change (a fleet has thousands of models). */
+const FilterSelect = memo(function Filter({
   label,
   value,
   options,
@@ -150,7 +151,7 @@ function FilterSelect({
       </Select>
     </FormControl>
   );
-}
+});
 
 /** What the table asks for when it pages, searches or sorts (material-table's remote query). */
 type TableQuery = {
@@ -230,12 +231,21 @@ export const FleetTable = ({
     return () => clearInterval(timer);
   }, [refreshMs]);
   // A filter changed: the first page of what it selects, asked at once (in the same render).
-  const set = (key: keyof Filters) => (value: string) => {
-    const next = { ...filtersRef.current, [key]: value };
-    filtersRef.current = next;
-    setFilters(next);
-    tableRef.current?.onQueryChange({ page: 0 });
-  };
+  const set = useMemo(() => {
+    const choose = (key: keyof Filters) => (value: string) => {
+      const next = { ...filtersRef.current, [key]: value };
+      filtersRef.current = next;
+      setFilters(next);
+      tableRef.current?.onQueryChange({ page: 0 });
+    };
+    return {
+      cluster: choose('cluster'),
+      engine: choose('engine'),
+      model: choose('model'),
+      phase: choose('phase'),
+      owner: choose('owner'),
+    };
+  }, []);
   const paging = total === undefined || total > PAGE_SIZE;
   const options = useMemo(
     () => ({
@@ -266,32 +276,32 @@ export const FleetTable = ({
           label="Cluster"
           value={filters.cluster}
           options={facets.cluster}
-          onChange={set('cluster')}
+          onChange={set.cluster}
         />
         <FilterSelect
           label="Engine"
           value={filters.engine}
           options={facets.engine}
-          onChange={set('engine')}
+          onChange={set.engine}
         />
         <FilterSelect
           label="Model"
           value={filters.model}
           options={facets.model}
-          onChange={set('model')}
+          onChange={set.model}
           minWidth={240}
         />
         <FilterSelect
           label="Phase"
           value={filters.phase}
           options={facets.phase}
-          onChange={set('phase')}
+          onChange={set.phase}
         />
         <FilterSelect
           label="Owner"
           value={filters.owner}
           options={facets.owner}
-          onChange={set('owner')}
+          onChange={set.owner}
         />
       </Box>
       <Table<DeploymentSummary>
