@@ -77,7 +77,7 @@ function FleetOverview() {
   );
   const capacity = usePolling(() => api.getCapacity(), [api], 10_000);
   const value = fleet.value;
-  // A backend that does not page answers every row: its count is theirs.
+  // A backend that does not page answers every row (and no total): count those.
   const total = value && (value.total ?? value.items.length);
   return (
     <Page themeId="tool">
