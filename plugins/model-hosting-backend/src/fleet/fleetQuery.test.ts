@@ -1,5 +1,6 @@
 import { DeploymentSummary } from '@modelhosting/backstage-plugin-model-hosting-common';
-import { fleetFacets, pageOf, parseFleetQuery } from './fleetQuery';
+import { fleetFacets, pageOf } from './fleetQuery';
+import { parseFleetQuery } from './parseFleetQuery';
 
 const row = (
   name: string,

@@ -12,7 +12,7 @@ import { AuditLog } from '../audit/AuditLog';
 import { ModelDeployments } from '../deployments/ModelDeployments';
 import { EngineRegistry } from '../engines';
 import { FleetService } from '../fleet/FleetService';
-import { parseFleetQuery } from '../fleet/fleetQuery';
+import { parseFleetQuery } from '../fleet/parseFleetQuery';
 import { Gateway, GatewayResponse, RetryLaterError } from '../gateway/Gateway';
 import { HealthChecker } from '../health/HealthChecker';
 import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
