@@ -1,7 +1,10 @@
 import { InfoCard, StructuredMetadataTable } from '@backstage/core-components';
-import { DeploymentDetail } from '@modelhosting/backstage-plugin-model-hosting-common';
+import {
+  DeploymentDetail,
+  gpuText,
+} from '@modelhosting/backstage-plugin-model-hosting-common';
 import { Box, Chip, LinearProgress, Typography } from '@material-ui/core';
-import { gpuText, PhaseStatus } from '../FleetPage/FleetTable';
+import { PhaseStatus } from '../FleetPage/FleetTable';
 import { modelCacheText, storageText } from '../storageText';
 
 const switchStep = {

@@ -14,6 +14,7 @@ import {
   FleetResponse,
   FleetSortKey,
   gpuText,
+  NOT_RECONCILED,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   Box,
@@ -39,14 +40,11 @@ export const PhaseStatus = ({
     case 'Pending':
       return <StatusWarning>{phase}</StatusWarning>;
     case undefined:
-      return <StatusPending>Not reconciled</StatusPending>;
+      return <StatusPending>{NOT_RECONCILED}</StatusPending>;
     default:
       return <StatusPending>{phase}</StatusPending>;
   }
 };
-
-/** The GPU column's text (shared with the backend, which searches it). */
-export { gpuText };
 
 export const deploymentPath = (d: {
   cluster: string;
