@@ -58,6 +58,17 @@ function installHelpers() {
     );
 }
 
+/** Stops the page's CPU profiler and writes its profile to <state>/<name>.cpuprofile. */
+async function saveProfile(cdp, name, what) {
+  const { profile } = await cdp.send('Profiler.stop');
+  const file = path.join(
+    process.env.MH_BENCH_STATE ?? repo,
+    `${name}.cpuprofile`,
+  );
+  fs.writeFileSync(file, JSON.stringify(profile));
+  say(`fleet page: ${what} CPU profile in ${file}`);
+}
+
 /**
  * Times the fleet page against `backend` (started by scale.mjs) holding `n` deployments whose
  * names are md-0 … md-(n-1), half of them vllm. Records first rows, keystroke, filter and sort.
@@ -119,15 +130,7 @@ export async function measurePage(backend, n) {
         .first()
         .waitFor({ timeout: 60_000 });
       first.push(Date.now() - t0);
-      if (cdp) {
-        const { profile } = await cdp.send('Profiler.stop');
-        const file = path.join(
-          process.env.MH_BENCH_STATE ?? repo,
-          `fleet-page-${n}.cpuprofile`,
-        );
-        fs.writeFileSync(file, JSON.stringify(profile));
-        say(`fleet page, ${n}: the page's CPU profile in ${file}`);
-      }
+      if (cdp) await saveProfile(cdp, `fleet-page-${n}`, "the page's");
       const timing = (await fleetCall).timing();
       const started = Math.round(timing.startTime - t0);
       api.push([started, Math.round(started + timing.responseEnd)]);
@@ -210,15 +213,12 @@ export async function measurePage(backend, n) {
         });
         if (click === 1) sort.push(ms);
       }
-      if (cdp) {
-        const { profile } = await cdp.send('Profiler.stop');
-        const file = path.join(
-          process.env.MH_BENCH_STATE ?? repo,
-          `fleet-page-${n}-interactions.cpuprofile`,
+      if (cdp)
+        await saveProfile(
+          cdp,
+          `fleet-page-${n}-interactions`,
+          "the interactions'",
         );
-        fs.writeFileSync(file, JSON.stringify(profile));
-        say(`fleet page, ${n}: the interactions' CPU profile in ${file}`);
-      }
       await context.close();
     }
   } finally {
