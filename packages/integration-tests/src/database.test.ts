@@ -178,180 +178,190 @@ describe(`usage rollups on ${testDatabase}`, () => {
       lastUsed: r.last_used ? new Date(r.last_used).getTime() : null,
     }));
 
-  it('folds finished hours, keeps the current one in minutes, drops what is past retention, and charts 1h, 24h and 7d', async () => {
-    // Minutes of the current hour must stay unfinished until the rollup has run.
-    const untilNextHour = HOUR - (Date.now() % HOUR);
-    if (untilNextHour < 3 * MINUTE)
-      await new Promise(r => setTimeout(r, untilNextHour + 1000));
-    const now = Date.now();
-    const hour = floorTo(now, HOUR);
-    const base = {
-      cluster: 'local',
-      namespace: 'usage',
-      errors: 0,
-      pulls: 0,
-      prompt_tokens: 0,
-      generation_tokens: 0,
-      latency_ms_sum: 0,
-      latency_count: 0,
-    };
-    const minute = (t: number, fields: object) => ({
-      ...base,
-      name: 'chat',
-      model: 'llama',
-      resolution: 'minute',
-      bucket_start: new Date(floorTo(t, MINUTE)),
-      ...fields,
-    });
-    const hourRow = (t: number, requests: number) => ({
-      ...base,
-      name: 'chat',
-      model: 'llama',
-      resolution: 'hour',
-      bucket_start: new Date(floorTo(t, HOUR)),
-      requests,
-    });
-    const twoHoursAgo = hour - 2 * HOUR;
-    await knex('model_hosting_usage').insert([
-      // A finished hour two hours ago, in two minutes: folds into one hour bucket.
-      minute(twoHoursAgo + 5 * MINUTE, {
-        requests: 3,
-        prompt_tokens: 30,
-        latency_ms_sum: 300,
-        latency_count: 3,
-        last_used: new Date(twoHoursAgo + 5 * MINUTE + 7000),
-      }),
-      minute(twoHoursAgo + 40 * MINUTE, {
-        requests: 4,
-        errors: 1,
-        latency_ms_sum: 100,
-        latency_count: 4,
-        last_used: new Date(twoHoursAgo + 40 * MINUTE + 2000),
-      }),
-      // The last finished hour, another deployment and model.
-      minute(hour - HOUR + 10 * MINUTE, {
-        name: 'embed',
-        model: 'tiny-embed',
-        requests: 5,
-      }),
-      // The current hour: not finished, so not folded.
-      minute(hour, { requests: 2 }),
-      // 30 hours ago: past the minutes' 24 hours; its hour was folded when it could be.
-      minute(now - 30 * HOUR, { requests: 100 }),
-      hourRow(now - 30 * HOUR, 100),
-      // Three days ago, in hours; and forty days ago, past the hours' 30 days.
-      hourRow(now - 3 * DAY, 50),
-      hourRow(now - 40 * DAY, 999),
-    ]);
-
-    const thirtyHoursAgo = floorTo(now - 30 * HOUR, MINUTE);
-    await runRollup(
-      async () =>
-        !(await rows('minute')).some(r => r.t === thirtyHoursAgo) &&
-        (await rows('hour')).some(r => r.t === twoHoursAgo),
-    );
-
-    const expectedHours = [
-      {
-        t: floorTo(now - 3 * DAY, HOUR),
-        name: 'chat',
-        model: 'llama',
-        requests: 50,
+  // Within 3 minutes of the hour the test first waits for the next one: its timeout covers that.
+  const ROLLUP_TEST_TIMEOUT_MS = 3 * MINUTE + 120_000;
+  it(
+    'folds finished hours, keeps the current one in minutes, drops what is past retention, and charts 1h, 24h and 7d',
+    async () => {
+      // Minutes of the current hour must stay unfinished until the rollup has run.
+      const untilNextHour = HOUR - (Date.now() % HOUR);
+      if (untilNextHour < 3 * MINUTE)
+        await new Promise(r => setTimeout(r, untilNextHour + 1000));
+      const now = Date.now();
+      const hour = floorTo(now, HOUR);
+      const base = {
+        cluster: 'local',
+        namespace: 'usage',
         errors: 0,
-        promptTokens: 0,
-        latencyMsSum: 0,
-        latencyCount: 0,
-        lastUsed: null,
-      },
-      {
-        t: floorTo(now - 30 * HOUR, HOUR),
-        name: 'chat',
-        model: 'llama',
-        requests: 100,
-        errors: 0,
-        promptTokens: 0,
-        latencyMsSum: 0,
-        latencyCount: 0,
-        lastUsed: null,
-      },
-      {
-        t: twoHoursAgo,
-        name: 'chat',
-        model: 'llama',
-        requests: 7,
-        errors: 1,
-        promptTokens: 30,
-        latencyMsSum: 400,
-        latencyCount: 7,
-        lastUsed: twoHoursAgo + 40 * MINUTE + 2000,
-      },
-      {
-        t: hour - HOUR,
-        name: 'embed',
-        model: 'tiny-embed',
-        requests: 5,
-        errors: 0,
-        promptTokens: 0,
-        latencyMsSum: 0,
-        latencyCount: 0,
-        lastUsed: null,
-      },
-    ];
-    expect(await rows('hour')).toEqual(expectedHours);
-    // Minutes within 24 hours stay (the 1h chart reads them); the one past it is gone.
-    expect((await rows('minute')).map(r => [r.t, r.name, r.requests])).toEqual([
-      [twoHoursAgo + 5 * MINUTE, 'chat', 3],
-      [twoHoursAgo + 40 * MINUTE, 'chat', 4],
-      [hour - HOUR + 10 * MINUTE, 'embed', 5],
-      [hour, 'chat', 2],
-    ]);
-
-    // Charts: each request once, whether it is read from minutes or from their hour.
-    const usage = async (range: string) => {
-      const res = await mh.api().get(`/api/model-hosting/usage?range=${range}`);
-      expect(res.status).toBe(200);
-      return res.body as {
-        stepSeconds: number;
-        series: Array<{ t: string; requests: number; latencyMs?: number }>;
+        pulls: 0,
+        prompt_tokens: 0,
+        generation_tokens: 0,
+        latency_ms_sum: 0,
+        latency_count: 0,
       };
-    };
-    const total = (s: Array<{ requests: number }>) =>
-      s.reduce((n, p) => n + p.requests, 0);
-    const at = <P extends { t: string }>(s: P[], t: number) =>
-      s.find(p => new Date(p.t).getTime() === t);
+      const minute = (t: number, fields: object) => ({
+        ...base,
+        name: 'chat',
+        model: 'llama',
+        resolution: 'minute',
+        bucket_start: new Date(floorTo(t, MINUTE)),
+        ...fields,
+      });
+      const hourRow = (t: number, requests: number) => ({
+        ...base,
+        name: 'chat',
+        model: 'llama',
+        resolution: 'hour',
+        bucket_start: new Date(floorTo(t, HOUR)),
+        requests,
+      });
+      const twoHoursAgo = hour - 2 * HOUR;
+      await knex('model_hosting_usage').insert([
+        // A finished hour two hours ago, in two minutes: folds into one hour bucket.
+        minute(twoHoursAgo + 5 * MINUTE, {
+          requests: 3,
+          prompt_tokens: 30,
+          latency_ms_sum: 300,
+          latency_count: 3,
+          last_used: new Date(twoHoursAgo + 5 * MINUTE + 7000),
+        }),
+        minute(twoHoursAgo + 40 * MINUTE, {
+          requests: 4,
+          errors: 1,
+          latency_ms_sum: 100,
+          latency_count: 4,
+          last_used: new Date(twoHoursAgo + 40 * MINUTE + 2000),
+        }),
+        // The last finished hour, another deployment and model.
+        minute(hour - HOUR + 10 * MINUTE, {
+          name: 'embed',
+          model: 'tiny-embed',
+          requests: 5,
+        }),
+        // The current hour: not finished, so not folded.
+        minute(hour, { requests: 2 }),
+        // 30 hours ago: past the minutes' 24 hours; its hour was folded when it could be.
+        minute(now - 30 * HOUR, { requests: 100 }),
+        hourRow(now - 30 * HOUR, 100),
+        // Three days ago, in hours; and forty days ago, past the hours' 30 days.
+        hourRow(now - 3 * DAY, 50),
+        hourRow(now - 40 * DAY, 999),
+      ]);
 
-    const week = await usage('7d');
-    expect(week.stepSeconds).toBe(6 * 3600);
-    expect(total(week.series)).toBe(50 + 100 + 7 + 5 + 2);
-    expect(at(week.series, floorTo(now - 3 * DAY, 6 * HOUR))?.requests).toBe(
-      50,
-    );
+      const thirtyHoursAgo = floorTo(now - 30 * HOUR, MINUTE);
+      await runRollup(
+        async () =>
+          !(await rows('minute')).some(r => r.t === thirtyHoursAgo) &&
+          (await rows('hour')).some(r => r.t === twoHoursAgo),
+      );
 
-    const day = await usage('24h');
-    expect(day.stepSeconds).toBe(3600);
-    expect(total(day.series)).toBe(7 + 5 + 2);
-    expect(at(day.series, twoHoursAgo)).toMatchObject({
-      requests: 7,
-      latencyMs: Math.round(400 / 7),
-    });
-    expect(at(day.series, hour - HOUR)?.requests).toBe(5);
-    expect(at(day.series, hour)?.requests).toBe(2);
+      const expectedHours = [
+        {
+          t: floorTo(now - 3 * DAY, HOUR),
+          name: 'chat',
+          model: 'llama',
+          requests: 50,
+          errors: 0,
+          promptTokens: 0,
+          latencyMsSum: 0,
+          latencyCount: 0,
+          lastUsed: null,
+        },
+        {
+          t: floorTo(now - 30 * HOUR, HOUR),
+          name: 'chat',
+          model: 'llama',
+          requests: 100,
+          errors: 0,
+          promptTokens: 0,
+          latencyMsSum: 0,
+          latencyCount: 0,
+          lastUsed: null,
+        },
+        {
+          t: twoHoursAgo,
+          name: 'chat',
+          model: 'llama',
+          requests: 7,
+          errors: 1,
+          promptTokens: 30,
+          latencyMsSum: 400,
+          latencyCount: 7,
+          lastUsed: twoHoursAgo + 40 * MINUTE + 2000,
+        },
+        {
+          t: hour - HOUR,
+          name: 'embed',
+          model: 'tiny-embed',
+          requests: 5,
+          errors: 0,
+          promptTokens: 0,
+          latencyMsSum: 0,
+          latencyCount: 0,
+          lastUsed: null,
+        },
+      ];
+      expect(await rows('hour')).toEqual(expectedHours);
+      // Minutes within 24 hours stay (the 1h chart reads them); the one past it is gone.
+      expect(
+        (await rows('minute')).map(r => [r.t, r.name, r.requests]),
+      ).toEqual([
+        [twoHoursAgo + 5 * MINUTE, 'chat', 3],
+        [twoHoursAgo + 40 * MINUTE, 'chat', 4],
+        [hour - HOUR + 10 * MINUTE, 'embed', 5],
+        [hour, 'chat', 2],
+      ]);
 
-    const lastHour = await usage('1h');
-    expect(lastHour.stepSeconds).toBe(60);
-    expect(at(lastHour.series, hour)?.requests).toBe(2);
+      // Charts: each request once, whether it is read from minutes or from their hour.
+      const usage = async (range: string) => {
+        const res = await mh
+          .api()
+          .get(`/api/model-hosting/usage?range=${range}`);
+        expect(res.status).toBe(200);
+        return res.body as {
+          stepSeconds: number;
+          series: Array<{ t: string; requests: number; latencyMs?: number }>;
+        };
+      };
+      const total = (s: Array<{ requests: number }>) =>
+        s.reduce((n, p) => n + p.requests, 0);
+      const at = <P extends { t: string }>(s: P[], t: number) =>
+        s.find(p => new Date(p.t).getTime() === t);
 
-    // A second run changes nothing but what became stale (a new marker past 24 hours).
-    await knex('model_hosting_usage').insert(
-      minute(now - 30 * HOUR - 5 * MINUTE, { requests: 1000 }),
-    );
-    const marker = floorTo(now - 30 * HOUR - 5 * MINUTE, MINUTE);
-    await runRollup(
-      async () => !(await rows('minute')).some(r => r.t === marker),
-    );
-    expect(await rows('hour')).toEqual(expectedHours);
-    expect(total((await usage('7d')).series)).toBe(164);
-  });
+      const week = await usage('7d');
+      expect(week.stepSeconds).toBe(6 * 3600);
+      expect(total(week.series)).toBe(50 + 100 + 7 + 5 + 2);
+      expect(at(week.series, floorTo(now - 3 * DAY, 6 * HOUR))?.requests).toBe(
+        50,
+      );
+
+      const day = await usage('24h');
+      expect(day.stepSeconds).toBe(3600);
+      expect(total(day.series)).toBe(7 + 5 + 2);
+      expect(at(day.series, twoHoursAgo)).toMatchObject({
+        requests: 7,
+        latencyMs: Math.round(400 / 7),
+      });
+      expect(at(day.series, hour - HOUR)?.requests).toBe(5);
+      expect(at(day.series, hour)?.requests).toBe(2);
+
+      const lastHour = await usage('1h');
+      expect(lastHour.stepSeconds).toBe(60);
+      expect(at(lastHour.series, hour)?.requests).toBe(2);
+
+      // A second run changes nothing but what became stale (a new marker past 24 hours).
+      await knex('model_hosting_usage').insert(
+        minute(now - 30 * HOUR - 5 * MINUTE, { requests: 1000 }),
+      );
+      const marker = floorTo(now - 30 * HOUR - 5 * MINUTE, MINUTE);
+      await runRollup(
+        async () => !(await rows('minute')).some(r => r.t === marker),
+      );
+      expect(await rows('hour')).toEqual(expectedHours);
+      expect(total((await usage('7d')).series)).toBe(164);
+    },
+    ROLLUP_TEST_TIMEOUT_MS,
+  );
 });
 
 describe(`values at the columns' limits on ${testDatabase}`, () => {
