@@ -75,6 +75,34 @@ test("the Ollama example's health checks pull its expected models, and the pulls
 }) => {
   await signInAsGuest(page);
   await page.goto(`/model-hosting/deployments/local/${ns}/ollama-chat`);
+  // Earlier suites' health checks on this cluster may have pulled every expected model into the
+  // pods already. A restart from the page gives new pods that hold only their own model, as a
+  // freshly started Ollama does; the checks then pull the other two.
+  const before = ollamaPods();
+  await page.getByRole('button', { name: 'Restart', exact: true }).click();
+  await page
+    .getByRole('dialog')
+    .getByRole('button', { name: 'Restart', exact: true })
+    .click();
+  await expect
+    .poll(
+      () => {
+        const now = ollamaPods();
+        return (
+          now.length === 3 &&
+          now.every(pod => pod.ready && !before.some(b => b.name === pod.name))
+        );
+      },
+      { timeout: 120_000, intervals: [2_000] },
+    )
+    .toBe(true);
+  // One check now, through the Service to one of the new pods. A scheduled check may already
+  // have pulled into another new pod during the rollout: the history below holds both.
+  await page.getByRole('button', { name: 'Check health now' }).click();
+  await expect(
+    page.getByRole('region', { name: 'Health check result' }),
+  ).toContainText('Answered in', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Close' }).click();
   await expect(
     page.getByLabel('Conditions').getByText('Healthy: yes'),
   ).toBeVisible({ timeout: 60_000 });
@@ -94,3 +122,25 @@ test("the Ollama example's health checks pull its expected models, and the pulls
     .scrollIntoViewIfNeeded();
   await screenshot(page, 'ollama-health-usage');
 });
+
+/** The ollama-chat pods the cluster has, and whether each is Ready. */
+function ollamaPods(): { name: string; ready: boolean }[] {
+  const pods = JSON.parse(
+    kubectl(
+      'get',
+      'pods',
+      '-n',
+      ns,
+      '-l',
+      'app.kubernetes.io/instance=ollama-chat',
+      '-o',
+      'json',
+    ),
+  ).items as any[];
+  return pods.map(pod => ({
+    name: pod.metadata.name,
+    ready: !!pod.status?.conditions?.some(
+      (c: any) => c.type === 'Ready' && c.status === 'True',
+    ),
+  }));
+}
