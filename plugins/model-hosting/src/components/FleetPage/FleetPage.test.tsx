@@ -274,10 +274,9 @@ describe('FleetPage', () => {
     await renderPage();
     expect(await screen.findByText('Model servers (3)')).toBeInTheDocument();
     const filters = within(screen.getByRole('group', { name: 'Filters' }));
-    await userEvent.click(filters.getByRole('button', { name: /Model/ }));
+    await userEvent.click(filters.getByRole('textbox', { name: 'Model' }));
     const options = within(await screen.findByRole('listbox'));
     expect(options.getAllByRole('option').map(o => o.textContent)).toEqual([
-      'All',
       'Qwen/Qwen2.5-7B-Instruct',
       'iris-classifier',
       'meta-llama/Llama-3.1-8B-Instruct',
@@ -289,7 +288,41 @@ describe('FleetPage', () => {
     expect(
       screen.getByRole('link', { name: 'vllm-switching' }),
     ).toBeInTheDocument();
+    // Clearing the filter shows every model server again. (The clear button shows on hover, a
+    // style jsdom does not apply.)
+    await userEvent.click(filters.getByLabelText('Clear'));
+    expect(await screen.findByText('Model servers (3)')).toBeInTheDocument();
   });
+
+  it('narrows a fleet of thousands of models as one types, listing the first matches only', async () => {
+    const asked: URLSearchParams[] = [];
+    const items = Array.from({ length: 3000 }, (_, i) => ({
+      ...fleet.items[0],
+      name: `server-${i}`,
+      model: `team-${i % 30}/model-${i}`,
+      activeModel: undefined,
+    }));
+    server.use(fleetApi({ ...fleet, items }, asked));
+    await renderPage();
+    expect(await screen.findByText('Model servers (3000)')).toBeInTheDocument();
+    const model = within(
+      screen.getByRole('group', { name: 'Filters' }),
+    ).getByRole('textbox', { name: 'Model' });
+    await userEvent.click(model);
+    expect(
+      within(await screen.findByRole('listbox')).getAllByRole('option'),
+    ).toHaveLength(50);
+    await userEvent.type(model, 'model-2999');
+    const options = within(screen.getByRole('listbox'));
+    await waitFor(() =>
+      expect(options.getAllByRole('option').map(o => o.textContent)).toEqual([
+        'team-29/model-2999',
+      ]),
+    );
+    await userEvent.click(options.getByRole('option'));
+    expect(await screen.findByText('Model servers (1)')).toBeInTheDocument();
+    expect(asked.at(-1)?.get('model')).toBe('team-29/model-2999');
+  }, 20_000);
 
   it('leads to the model-hosting templates from "Deploy a model", also when the fleet is empty', async () => {
     server.use(

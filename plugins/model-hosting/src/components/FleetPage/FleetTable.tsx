@@ -16,15 +16,10 @@ import {
   gpuText,
   NOT_RECONCILED,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
-import {
-  Box,
-  FormControl,
-  InputLabel,
-  MenuItem,
-  Select,
-} from '@material-ui/core';
-import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Box } from '@material-ui/core';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { bytesText } from '../storageText';
+import { ALL, FilterSearch, FilterSelect } from './FleetFilters';
 
 export const PhaseStatus = ({
   phase,
@@ -113,43 +108,7 @@ type Filters = {
   owner: string;
 };
 
-const ALL = '';
 const PAGE_SIZE = 20;
-
-/** One filter; drawn again only when its value or options change (a fleet has thousands of models). */
-const FilterSelect = memo(function Filter({
-  label,
-  value,
-  options,
-  onChange,
-  minWidth = 160,
-}: {
-  label: string;
-  value: string;
-  options: string[];
-  onChange: (v: string) => void;
-  minWidth?: number;
-}) {
-  const id = `model-hosting-filter-${label.toLowerCase()}`;
-  return (
-    <FormControl variant="outlined" size="small" style={{ minWidth }}>
-      <InputLabel id={id}>{label}</InputLabel>
-      <Select
-        labelId={id}
-        label={label}
-        value={value}
-        onChange={e => onChange(e.target.value as string)}
-      >
-        <MenuItem value={ALL}>All</MenuItem>
-        {options.map(o => (
-          <MenuItem key={o} value={o}>
-            {o}
-          </MenuItem>
-        ))}
-      </Select>
-    </FormControl>
-  );
-});
 
 /** What the table asks for when it pages, searches or sorts (material-table's remote query). */
 type TableQuery = {
@@ -282,12 +241,11 @@ export const FleetTable = ({
           options={facets.engine}
           onChange={set.engine}
         />
-        <FilterSelect
+        <FilterSearch
           label="Model"
           value={filters.model}
           options={facets.model}
           onChange={set.model}
-          minWidth={240}
         />
         <FilterSelect
           label="Phase"
