@@ -38,12 +38,13 @@ smoke=${MH_BENCH_SMOKE:-}
 export MH_BENCH_STATE=${MH_BENCH_STATE:-$repo/.local/bench}
 mkdir -p "$MH_BENCH_STATE"
 export MH_BENCH_RESULTS=$MH_BENCH_STATE/results.jsonl
-export MH_BENCH_PROFILES=$MH_BENCH_STATE/profiles
+# MH_BENCH_CPU_PROFILE=off: no --cpu-prof (its samples and code map cost the backend memory and CPU).
+if [ "${MH_BENCH_CPU_PROFILE:-on}" != off ]; then export MH_BENCH_PROFILES=$MH_BENCH_STATE/profiles; fi
 export MH_BENCH_FLEET_PAGE=1
 export MH_BENCH_LOAD_BEFORE
 MH_BENCH_LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$MH_BENCH_RESULTS"
-rm -rf "$MH_BENCH_PROFILES"
+rm -rf "$MH_BENCH_STATE/profiles"
 if [ -n "$smoke" ] && [ -z "${MH_BENCH_LITELLM:-}" ]; then export MH_BENCH_LITELLM=cached; fi
 only=${MH_BENCH_ONLY:-gateway ready switch scale}
 wants() { [[ " $only " == *" $1 "* ]]; }

@@ -588,6 +588,18 @@ export async function startBackend({
         session.close();
       }
     },
+    /** The backend's process.memoryUsage() as it is (no collection forced; needs `inspect`). */
+    memory: async () => {
+      const session = await inspectorSession(port + 1000);
+      try {
+        const { result } = await session.send('Runtime.evaluate', {
+          expression: 'JSON.stringify(process.memoryUsage())',
+        });
+        return JSON.parse(result.value);
+      } finally {
+        session.close();
+      }
+    },
     /** Writes a heap snapshot (for Chrome DevTools' Memory panel) to `file` (needs `inspect`). */
     heapSnapshot: async file => {
       const session = await inspectorSession(port + 1000);
