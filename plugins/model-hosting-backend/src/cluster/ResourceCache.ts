@@ -8,7 +8,12 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import { Counter } from '../metrics';
 
 export type ChangeType = 'add' | 'update' | 'delete';
-export type ChangeListener<T> = (type: ChangeType, obj: T) => void;
+/** `previous` is what the cache held before an update. */
+export type ChangeListener<T> = (
+  type: ChangeType,
+  obj: T,
+  previous?: T,
+) => void;
 
 export interface ResourceCacheOptions<T> {
   apiVersion: string;
@@ -250,7 +255,7 @@ export class ResourceCache<T extends Cached> {
       const old = this.objects.get(k);
       this.put(k, obj);
       if (!old) this.emit('add', obj);
-      else if (!isDeepStrictEqual(old, obj)) this.emit('update', obj);
+      else if (!isDeepStrictEqual(old, obj)) this.emit('update', obj, old);
     }
     this.resourceVersion = resourceVersion;
     this.synced = true;
@@ -347,7 +352,8 @@ export class ResourceCache<T extends Cached> {
     this.put(k, slim);
     // What the cache keeps did not change (a heartbeat, a relist): nothing to tell.
     if (had && isDeepStrictEqual(old, slim)) return;
-    this.emit(had ? 'update' : 'add', slim);
+    if (had) this.emit('update', slim, old);
+    else this.emit('add', slim);
   }
 
   private fail(e: unknown) {
@@ -364,10 +370,10 @@ export class ResourceCache<T extends Cached> {
     this.retryLater();
   }
 
-  private emit(type: ChangeType, obj: T) {
+  private emit(type: ChangeType, obj: T, previous?: T) {
     for (const listener of this.listeners) {
       try {
-        listener(type, obj);
+        listener(type, obj, previous);
       } catch (e) {
         this.logger.error(`${this.options.kind} change listener failed: ${e}`);
       }

@@ -20,6 +20,7 @@ import { Tenancy } from '../tenancy/Tenancy';
 import { controlledBy, NameConflictError } from '../tenancy/ownership';
 import { firstDrift } from './drift';
 import { computeStatus } from './status';
+import { needsPass } from './needsPass';
 import { StorageOptions } from './storage';
 import { WorkQueue } from './WorkQueue';
 
@@ -106,9 +107,10 @@ export class Reconciler {
         },
       },
     );
-    cache.modelDeployments.onChange((_t, md) =>
-      this.queue.add(keyOf(md.metadata.namespace, md.metadata.name)),
-    );
+    cache.modelDeployments.onChange((_t, md, previous) => {
+      if (needsPass(md, previous))
+        this.queue.add(keyOf(md.metadata.namespace, md.metadata.name));
+    });
     const byOwner = (_t: string, o: KubernetesObject) => {
       const instance = o.metadata?.labels?.[LABELS.instance];
       if (instance) this.queue.add(keyOf(o.metadata?.namespace, instance));
