@@ -105,7 +105,7 @@ else
   wants scale && { bash "$here/run.sh" scale.mjs 3 || crashed="$crashed scale"; }
 fi
 say "benchmarks done in $(($(date +%s) - t0)) s"
-MH_BENCH_CRASHED=$crashed node "$here/table.mjs" "$MH_BENCH_RESULTS" "$MH_BENCH_PROFILES" "$MH_BENCH_STATE/table.md"
+MH_BENCH_CRASHED=$crashed node "$here/table.mjs" "$MH_BENCH_RESULTS" "${MH_BENCH_PROFILES:-}" "$MH_BENCH_STATE/table.md"
 rc=$?
 if [ -n "$smoke" ]; then
   # Nothing is judged in the smoke run: only a crash fails it.

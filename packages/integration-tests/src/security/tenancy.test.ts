@@ -743,6 +743,25 @@ describe('security: namespaces, owners, pod guardrails, names and quotas', () =>
       name: 'payments',
     });
     expect(JSON.stringify(after)).toBe(JSON.stringify(before));
+    // Nothing else of the plan was written either: every child's name is checked before any write.
+    const absent = (read: Promise<unknown>) =>
+      read.then(
+        () => 'exists',
+        e => (apiMessage(e).includes('not found') ? 'absent' : apiMessage(e)),
+      );
+    expect(
+      await absent(
+        core().readNamespacedConfigMap({
+          namespace: nsMl(),
+          name: 'payments-engine',
+        }),
+      ),
+    ).toBe('absent');
+    expect(
+      await absent(
+        core().readNamespacedService({ namespace: nsMl(), name: 'payments' }),
+      ),
+    ).toBe('absent');
     expect((await warnings(nsMl(), 'payments')).map(e => e.reason)).toContain(
       'NameConflict',
     );

@@ -53,6 +53,17 @@ interface Refusal {
   message: string;
 }
 
+/** A planned child and what our cache holds of its kind (only objects with our label). */
+interface Child {
+  desired: KubernetesObject;
+  cache: Pick<ResourceCache<KubernetesObject>, 'get' | 'upsert'>;
+}
+const child = (desired: KubernetesObject, cache: Child['cache']): Child => ({
+  desired,
+  cache,
+});
+const isChild = (c: Child | undefined | false): c is Child => !!c;
+
 /** A stale view (conflict) is retried soon; anything else backs off up to 30 s. */
 export function reconcileBackoffMs(attempt: number, error: unknown): number {
   if (error instanceof ConflictError)
@@ -292,17 +303,28 @@ export class Reconciler {
       this.storage,
     );
     const { configMaps, services, deployments, hpas, claims } = this.cache;
+    const first = [
+      child(desired.configMap, configMaps),
+      desired.claim && child(desired.claim, claims),
+      child(desired.service, services),
+    ].filter(isChild);
+    const deploymentChild = child(desired.deployment, deployments);
+    const hpaChild = desired.hpa && child(desired.hpa, hpas);
+    // Every name our cache does not hold is read in one round, before anything is written: a new
+    // deployment's first pass waits for one round of reads, not one per child, and a name taken
+    // by someone else refuses the whole plan.
+    await this.refuseForeign(md, [
+      ...first,
+      deploymentChild,
+      ...(hpaChild ? [hpaChild] : []),
+    ]);
     // What the pods use (the engine ConfigMap, the model-cache claim) before the pods, the three
     // at once: each write waits for the API server, and a pass's writes in a row are what a burst
     // of new deployments queues behind.
-    await Promise.all([
-      this.applyIfChanged(md, desired.configMap, configMaps),
-      desired.claim && this.applyIfChanged(md, desired.claim, claims),
-      this.applyIfChanged(md, desired.service, services),
-    ]);
-    await this.applyIfChanged(md, desired.deployment, deployments);
+    await Promise.all(first.map(c => this.applyIfChanged(md, c)));
+    await this.applyIfChanged(md, deploymentChild);
     const hpa = hpas.get(namespace, name);
-    if (desired.hpa) await this.applyIfChanged(md, desired.hpa, hpas);
+    if (hpaChild) await this.applyIfChanged(md, hpaChild);
     else if (hpa && controlledBy(hpa, md)) {
       await this.gateway.delete(
         'autoscaling/v2',
@@ -311,6 +333,36 @@ export class Reconciler {
         name,
       );
     }
+  }
+
+  /**
+   * Throws NameConflict for the first child whose name is taken by an object this ModelDeployment
+   * does not control (by UID). Our cache keeps only what carries our label, so a name it does not
+   * hold is asked of the API server.
+   */
+  private async refuseForeign(md: ModelDeployment, children: Child[]) {
+    const existing = await Promise.all(
+      children.map(({ desired, cache }) => {
+        const { namespace, name } = desired.metadata as {
+          namespace: string;
+          name: string;
+        };
+        return (
+          cache.get(namespace, name) ??
+          this.gateway.read(desired.apiVersion!, desired.kind!, namespace, name)
+        );
+      }),
+    );
+    children.forEach(({ desired }, i) => {
+      const found = existing[i];
+      if (found && !controlledBy(found, md)) {
+        const { namespace, name } = desired.metadata as {
+          namespace: string;
+          name: string;
+        };
+        throw new NameConflictError(desired.kind!, namespace, name, found);
+      }
+    });
   }
 
   /** Shows why the cluster does not match the spec on the resource itself (kubectl describe, the UI). */
@@ -340,14 +392,9 @@ export class Reconciler {
 
   /**
    * Server-side apply when the object differs from the plan in any field the plan sets (a new
-   * plan, or an edit by hand, which is reverted with an Event). An object of that name that this
-   * ModelDeployment does not control (by UID) is never written: NameConflict.
+   * plan, or an edit by hand, which is reverted with an Event). Called after refuseForeign.
    */
-  private async applyIfChanged<T extends KubernetesObject>(
-    md: ModelDeployment,
-    desired: T,
-    cache: ResourceCache<T>,
-  ) {
+  private async applyIfChanged(md: ModelDeployment, { desired, cache }: Child) {
     const hash = createHash('sha256')
       .update(JSON.stringify(desired))
       .digest('hex')
@@ -361,18 +408,6 @@ export class Reconciler {
       name: string;
     };
     const cached = cache.get(namespace, name);
-    // Not in our cache (it keeps only what carries our label): ask the API server first.
-    const existing =
-      cached ??
-      (await this.gateway.read(
-        desired.apiVersion!,
-        desired.kind!,
-        namespace,
-        name,
-      ));
-    if (existing && !controlledBy(existing, md)) {
-      throw new NameConflictError(desired.kind!, namespace, name, existing);
-    }
     const drift = cached ? firstDrift(desired, cached) : 'new';
     if (!drift) return;
     cache.upsert(await this.gateway.apply(desired));
