@@ -24,7 +24,8 @@
 # scripts/production-image.sh with the app's production build in it; dev: the workspace's
 # sources, the default of the smoke run, about twice the memory). The table goes to
 # .local/bench/table.md as well. For analysis: MH_BENCH_HEAP_SNAPSHOT=1 (scale.mjs writes the
-# backend's heap snapshot at each step), MH_BENCH_PAGE_PROFILE=1 (the fleet page's CPU profile).
+# backend's heap snapshot at each step), MH_BENCH_PAGE_PROFILE=1 (the fleet page's CPU profile),
+# MH_BENCH_CONFIG=<file> (one more app-config file for the backends, read last).
 #
 # Installed on first use, cached: nginx (Debian's package), LiteLLM's proxy in a virtualenv
 # (~/.cache/model-hosting/litellm-<version>), the app's production build (packages/app/dist, rebuilt

@@ -491,6 +491,10 @@ export async function startBackend({
   )
     throw new Error(`port ${port} is in use: another backend runs there`);
   const log = fs.openSync(logFile, 'w');
+  // MH_BENCH_CONFIG: one more config file, read last (an experiment with a portal setting).
+  const extraConfig = process.env.MH_BENCH_CONFIG
+    ? ['--config', path.resolve(process.env.MH_BENCH_CONFIG)]
+    : [];
   const image = path.join(state, 'image');
   const prod = backendMode === 'prod';
   if (prod && !fs.existsSync(path.join(image, 'packages/backend')))
@@ -505,6 +509,7 @@ export async function startBackend({
           'app-config.yaml',
           '--config',
           configFile,
+          ...extraConfig,
         ],
         {
           cwd: image,
@@ -530,6 +535,7 @@ export async function startBackend({
           path.join(repo, 'app-config.yaml'),
           '--config',
           configFile,
+          ...extraConfig,
         ],
         {
           cwd: path.join(repo, 'packages/backend'),
