@@ -17,7 +17,11 @@ import { Counter, Histogram } from '../metrics';
 import { plan } from './plan';
 import { decideRollout, RolloutDecision } from './rollout';
 import { Tenancy } from '../tenancy/Tenancy';
-import { controlledBy, NameConflictError } from '../tenancy/ownership';
+import {
+  controlledBy,
+  NameConflictError,
+  requireFreeNames,
+} from '../tenancy/ownership';
 import { firstDrift } from './drift';
 import { computeStatus } from './status';
 import { needsPass } from './needsPass';
@@ -58,11 +62,6 @@ interface Child {
   desired: KubernetesObject;
   cache: Pick<ResourceCache<KubernetesObject>, 'get' | 'upsert'>;
 }
-const child = (desired: KubernetesObject, cache: Child['cache']): Child => ({
-  desired,
-  cache,
-});
-const isChild = (c: Child | undefined | false): c is Child => !!c;
 
 /** A stale view (conflict) is retried soon; anything else backs off up to 30 s. */
 export function reconcileBackoffMs(attempt: number, error: unknown): number {
@@ -303,21 +302,38 @@ export class Reconciler {
       this.storage,
     );
     const { configMaps, services, deployments, hpas, claims } = this.cache;
-    const first = [
-      child(desired.configMap, configMaps),
-      desired.claim && child(desired.claim, claims),
-      child(desired.service, services),
-    ].filter(isChild);
-    const deploymentChild = child(desired.deployment, deployments);
-    const hpaChild = desired.hpa && child(desired.hpa, hpas);
-    // Every name our cache does not hold is read in one round, before anything is written: a new
-    // deployment's first pass waits for one round of reads, not one per child, and a name taken
-    // by someone else refuses the whole plan.
-    await this.refuseForeign(md, [
-      ...first,
-      deploymentChild,
-      ...(hpaChild ? [hpaChild] : []),
-    ]);
+    const first: Child[] = [
+      { desired: desired.configMap, cache: configMaps },
+      ...(desired.claim ? [{ desired: desired.claim, cache: claims }] : []),
+      { desired: desired.service, cache: services },
+    ];
+    const deploymentChild: Child = {
+      desired: desired.deployment,
+      cache: deployments,
+    };
+    const hpaChild: Child | undefined = desired.hpa && {
+      desired: desired.hpa,
+      cache: hpas,
+    };
+    // Every name our cache does not hold (it keeps only what carries our label) is read in one
+    // round before anything is written: a name taken by someone else refuses the whole plan.
+    const planned = [
+      first,
+      [deploymentChild],
+      hpaChild ? [hpaChild] : [],
+    ].flat();
+    await requireFreeNames(
+      md,
+      planned.map(({ desired: d, cache }) => ({
+        apiVersion: d.apiVersion!,
+        kind: d.kind!,
+        name: d.metadata!.name!,
+        cache,
+      })),
+      c =>
+        c.cache.get(namespace, c.name) ??
+        this.gateway.read(c.apiVersion, c.kind, namespace, c.name),
+    );
     // What the pods use (the engine ConfigMap, the model-cache claim) before the pods, the three
     // at once: each write waits for the API server, and a pass's writes in a row are what a burst
     // of new deployments queues behind.
@@ -333,36 +349,6 @@ export class Reconciler {
         name,
       );
     }
-  }
-
-  /**
-   * Throws NameConflict for the first child whose name is taken by an object this ModelDeployment
-   * does not control (by UID). Our cache keeps only what carries our label, so a name it does not
-   * hold is asked of the API server.
-   */
-  private async refuseForeign(md: ModelDeployment, children: Child[]) {
-    const existing = await Promise.all(
-      children.map(({ desired, cache }) => {
-        const { namespace, name } = desired.metadata as {
-          namespace: string;
-          name: string;
-        };
-        return (
-          cache.get(namespace, name) ??
-          this.gateway.read(desired.apiVersion!, desired.kind!, namespace, name)
-        );
-      }),
-    );
-    children.forEach(({ desired }, i) => {
-      const found = existing[i];
-      if (found && !controlledBy(found, md)) {
-        const { namespace, name } = desired.metadata as {
-          namespace: string;
-          name: string;
-        };
-        throw new NameConflictError(desired.kind!, namespace, name, found);
-      }
-    });
   }
 
   /** Shows why the cluster does not match the spec on the resource itself (kubectl describe, the UI). */
@@ -392,7 +378,7 @@ export class Reconciler {
 
   /**
    * Server-side apply when the object differs from the plan in any field the plan sets (a new
-   * plan, or an edit by hand, which is reverted with an Event). Called after refuseForeign.
+   * plan, or an edit by hand, which is reverted with an Event). Called after requireFreeNames.
    */
   private async applyIfChanged(md: ModelDeployment, { desired, cache }: Child) {
     const hash = createHash('sha256')

@@ -14,7 +14,7 @@ import { Cluster } from '../cluster/Clusters';
 import { DeploymentEntry } from '../deployments/ModelDeployments';
 import { DeploymentAuthorizer } from '../permissions/DeploymentAuthorizer';
 import { Violation } from './guardrails';
-import { childrenOf, controlledBy, NameConflictError } from './ownership';
+import { childrenOf, requireFreeNames } from './ownership';
 import { Tenancy } from './Tenancy';
 
 /** Who acted: a user's entity ref, or the service principal's subject. */
@@ -138,21 +138,13 @@ export class WriteGuards {
 
   /** Another object already holds a child's name: a 409 naming it, before anything is written. */
   async requireFreeNames(cluster: Cluster, md: ModelDeployment) {
-    for (const child of childrenOf(md)) {
-      const existing = await cluster.gateway.read(
-        child.apiVersion,
-        child.kind,
+    await requireFreeNames(md, childrenOf(md), c =>
+      cluster.gateway.read(
+        c.apiVersion,
+        c.kind,
         md.metadata.namespace!,
-        child.name,
-      );
-      if (existing && !controlledBy(existing, md)) {
-        throw new NameConflictError(
-          child.kind,
-          md.metadata.namespace!,
-          child.name,
-          existing,
-        );
-      }
-    }
+        c.name,
+      ),
+    );
   }
 }

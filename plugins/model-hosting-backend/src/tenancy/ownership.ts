@@ -66,3 +66,33 @@ export function childrenOf(md: ModelDeployment) {
       : []),
   ];
 }
+
+/** A child's kind and name (its namespace is its ModelDeployment's). */
+export interface ChildName {
+  apiVersion: string;
+  kind: string;
+  name: string;
+}
+
+/**
+ * NameConflict for the first child whose name is held by an object this ModelDeployment does not
+ * control: checked for every child before anything is written. The lookups run at once.
+ */
+export async function requireFreeNames<C extends ChildName>(
+  md: ModelDeployment,
+  children: C[],
+  find: (
+    child: C,
+  ) => Promise<KubernetesObject | undefined> | KubernetesObject | undefined,
+) {
+  const found = await Promise.all(children.map(c => find(c)));
+  const i = found.findIndex(o => o && !controlledBy(o, md));
+  if (i >= 0) {
+    throw new NameConflictError(
+      children[i].kind,
+      md.metadata.namespace!,
+      children[i].name,
+      found[i]!,
+    );
+  }
+}
