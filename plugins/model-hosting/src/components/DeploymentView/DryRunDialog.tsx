@@ -23,7 +23,7 @@ import {
   EditResponse,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { ReactNode, useState } from 'react';
-import { errorMessage } from './errorMessage';
+import { errorMessage } from '../errorMessage';
 import { formatValue } from './specEdit';
 
 const useStyles = makeStyles(theme => ({

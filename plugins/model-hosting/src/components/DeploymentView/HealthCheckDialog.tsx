@@ -12,7 +12,7 @@ import {
 import Alert from '@material-ui/lab/Alert';
 import { HealthCheckResponse } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { errorMessage } from './errorMessage';
+import { errorMessage } from '../errorMessage';
 
 /**
  * Runs one health check as soon as it opens (the same check the scheduled rounds run) and shows

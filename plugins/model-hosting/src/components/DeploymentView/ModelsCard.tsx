@@ -23,7 +23,7 @@ import {
 import { ReactNode } from 'react';
 import { modelHostingApiRef } from '../../api';
 import { usePolling } from '../../hooks/usePolling';
-import { errorMessage } from './errorMessage';
+import { errorMessage } from '../errorMessage';
 
 // One line for the headers and figures; the model's name takes the rest and wraps if it must.
 const useStyles = makeStyles({

@@ -19,7 +19,7 @@ import {
   validateModelDeploymentSpec,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { ReactNode, useState } from 'react';
-import { errorMessage } from './errorMessage';
+import { errorMessage } from '../errorMessage';
 
 /** A dialog that runs an action, shows its progress and the backend's error, and closes on success. */
 function ActionDialog(props: {

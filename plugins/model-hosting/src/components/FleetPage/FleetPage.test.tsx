@@ -153,6 +153,55 @@ describe('FleetPage', () => {
     expect(asked.every(p => p.has('limit'))).toBe(true);
   });
 
+  it('moves to the last page when the fleet shrinks under the page shown', async () => {
+    const items = Array.from({ length: 45 }, (_, i) => ({
+      ...fleet.items[0],
+      name: `server-${String(i).padStart(2, '0')}`,
+    }));
+    const answer = { ...fleet, items };
+    server.use(fleetApi(answer));
+    await renderPage();
+    expect(await screen.findByText('Model servers (45)')).toBeInTheDocument();
+    for (const shown of ['21-40 of 45', '41-45 of 45']) {
+      await userEvent.click(
+        screen.getAllByRole('button', { name: /next page/i })[0],
+      );
+      expect((await screen.findAllByText(shown)).length).toBeGreaterThan(0);
+    }
+    // 20 servers are deleted: the third page is gone, the next refresh shows the second one.
+    answer.items = items.slice(0, 25);
+    expect(
+      await screen.findByRole('link', { name: 'server-24' }, { timeout: 8000 }),
+    ).toBeInTheDocument();
+    expect(screen.getAllByText('21-25 of 25').length).toBeGreaterThan(0);
+  }, 15_000);
+
+  it('keeps the rows shown and says so when a page cannot be loaded', async () => {
+    server.use(fleetApi(fleet));
+    await renderPage();
+    expect(await screen.findByText('vllm-instruct')).toBeInTheDocument();
+    server.use(
+      http.get(`${base}/deployments`, ({ request }) =>
+        new URL(request.url).searchParams.get('q')
+          ? HttpResponse.json(
+              {
+                error: { name: 'Error', message: 'search is down' },
+                response: { statusCode: 503 },
+              },
+              { status: 503 },
+            )
+          : HttpResponse.json({ ...fleet, total: fleet.items.length }),
+      ),
+    );
+    await userEvent.type(screen.getByPlaceholderText('Filter'), 'x');
+    expect(
+      await screen.findByText(
+        'Could not load this page; showing the last one: search is down',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByText('vllm-instruct')).toBeInTheDocument();
+  });
+
   it('searches and sorts on the server', async () => {
     const asked: URLSearchParams[] = [];
     server.use(fleetApi(fleet, asked));

@@ -4,8 +4,6 @@ import {
   StatusOK,
   StatusPending,
   StatusWarning,
-  Table,
-  TableColumn,
 } from '@backstage/core-components';
 import {
   DeploymentSummary,
@@ -16,10 +14,39 @@ import {
   gpuText,
   NOT_RECONCILED,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
-import { Box } from '@material-ui/core';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  Box,
+  IconButton,
+  InputAdornment,
+  LinearProgress,
+  Paper,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TablePagination,
+  TableRow,
+  TableSortLabel,
+  TextField,
+  Toolbar,
+  Typography,
+} from '@material-ui/core';
+import { makeStyles, Theme } from '@material-ui/core/styles';
+import ClearIcon from '@material-ui/icons/Clear';
+import SearchIcon from '@material-ui/icons/Search';
+import {
+  ChangeEvent,
+  memo,
+  ReactNode,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
+import { errorMessage } from '../errorMessage';
 import { bytesText } from '../storageText';
 import { ALL, FilterSearch, FilterSelect } from './FleetFilters';
+import { useFleetPage } from './useFleetPage';
 
 export const PhaseStatus = ({
   phase,
@@ -56,47 +83,66 @@ const health = {
   unknown: '—',
 } as const;
 
-// Each column's field is the server's sort key for it: the table pages, searches and sorts on
-// the server (10,000 rows need not reach the browser).
-const columns: TableColumn<DeploymentSummary>[] = [
+// The look of Backstage's Table (its header and toolbar), which this table replaces.
+const useStyles = makeStyles((theme: Theme) => ({
+  header: {
+    padding: theme.spacing(1, 2, 1, 2.5),
+    borderTop: `1px solid ${theme.palette.grey.A100}`,
+    borderBottom: `1px solid ${theme.palette.grey.A100}`,
+    fontWeight: 'bold',
+    wordBreak: 'normal',
+    textTransform: 'uppercase',
+  },
+  toolbar: { padding: theme.spacing(3, 2, 2.5, 2.5) },
+  title: { flex: 1, fontWeight: 'bold' },
+  nowrap: { whiteSpace: 'nowrap' },
+}));
+
+/** A column: its header, the server's sort key for it, and its cell. */
+interface Column {
+  title: string;
+  sort: FleetSortKey;
+  cell: (d: DeploymentSummary) => ReactNode;
+  /** Short values that read badly broken over lines. */
+  nowrap?: boolean;
+}
+
+const columns: Column[] = [
   {
     title: 'Name',
-    field: 'name',
-    highlight: true,
-    render: d => <Link to={deploymentPath(d)}>{d.name}</Link>,
+    sort: 'name',
+    nowrap: true,
+    cell: d => (
+      <Link to={deploymentPath(d)}>
+        <strong>{d.name}</strong>
+      </Link>
+    ),
   },
   {
     title: 'Cluster / namespace',
-    field: 'cluster',
-    render: d => `${d.cluster} / ${d.namespace}`,
+    sort: 'cluster',
+    cell: d => `${d.cluster} / ${d.namespace}`,
   },
-  { title: 'Engine', field: 'engine' },
-  {
-    title: 'Model',
-    field: 'model',
-    render: d => d.activeModel ?? d.model,
-  },
+  { title: 'Engine', sort: 'engine', cell: d => d.engine },
+  { title: 'Model', sort: 'model', cell: d => d.activeModel ?? d.model },
   {
     title: 'Phase',
-    field: 'phase',
-    render: d => <PhaseStatus phase={d.phase} />,
+    sort: 'phase',
+    cell: d => <PhaseStatus phase={d.phase} />,
+    nowrap: true,
   },
   {
     title: 'Ready / desired',
-    field: 'readyReplicas',
-    render: d => `${d.readyReplicas} / ${d.replicas}`,
+    sort: 'readyReplicas',
+    cell: d => `${d.readyReplicas} / ${d.replicas}`,
   },
-  { title: 'GPUs', field: 'gpus', render: gpuText },
-  {
-    title: 'Cache',
-    field: 'cacheBytes',
-    render: d => bytesText(d.cacheBytes),
-  },
-  { title: 'Owner', field: 'owner' },
+  { title: 'GPUs', sort: 'gpus', cell: gpuText },
+  { title: 'Cache', sort: 'cacheBytes', cell: d => bytesText(d.cacheBytes) },
+  { title: 'Owner', sort: 'owner', cell: d => d.owner },
   {
     title: 'Health',
-    field: 'health',
-    render: d => health[d.health ?? 'unknown'],
+    sort: 'health',
+    cell: d => health[d.health ?? 'unknown'],
   },
 ];
 
@@ -108,24 +154,75 @@ type Filters = {
   owner: string;
 };
 
-const PAGE_SIZE = 20;
-
-/** What the table asks for when it pages, searches or sorts (material-table's remote query). */
-type TableQuery = {
+/** What the table shows: a page of what the filters, the search and the sort select. */
+interface View {
+  filters: Filters;
+  search: string;
+  sort?: FleetSortKey;
+  order: 'asc' | 'desc';
   page: number;
   pageSize: number;
-  search: string;
-  orderBy?: { field?: unknown };
-  orderDirection: string;
-};
+}
 
-/** The filters that are set, as query parameters. */
-const chosen = (filters: Filters): Partial<FleetQuery> =>
-  Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== ALL));
+const PAGE_SIZE = 20;
+
+/** The server's question for a view: only the filters that are set. */
+const questionOf = (view: View): FleetQuery => ({
+  limit: view.pageSize,
+  offset: view.page * view.pageSize,
+  q: view.search || undefined,
+  sort: view.sort,
+  order: view.sort ? view.order : undefined,
+  ...Object.fromEntries(
+    Object.entries(view.filters).filter(([, v]) => v !== ALL),
+  ),
+});
+
+/** One row; drawn again only when its deployment's summary changed. */
+const FleetRow = memo(
+  function Row({ d }: { d: DeploymentSummary }) {
+    const classes = useStyles();
+    return (
+      <TableRow hover>
+        {columns.map(c => (
+          <TableCell
+            key={c.sort}
+            className={c.nowrap ? classes.nowrap : undefined}
+          >
+            {c.cell(d)}
+          </TableCell>
+        ))}
+      </TableRow>
+    );
+  },
+  (a, b) => a.d === b.d || JSON.stringify(a.d) === JSON.stringify(b.d),
+);
+
+/** The page's rows, or why there are none. */
+const FleetRows = memo(function Rows({ answer }: { answer?: FleetResponse }) {
+  if (answer && answer.items.length === 0) {
+    return (
+      <TableRow>
+        <TableCell colSpan={columns.length} align="center">
+          No model servers match
+        </TableCell>
+      </TableRow>
+    );
+  }
+  return (
+    <>
+      {answer?.items.map(d => (
+        <FleetRow key={`${d.cluster}/${d.namespace}/${d.name}`} d={d} />
+      ))}
+    </>
+  );
+});
 
 /**
  * The fleet table with filters, a page at a time from the server (`load`), searched and sorted
- * there; the page shown is fetched again every `refreshMs` and keeps its page, search and sort.
+ * there. Each change asks the server at once, from the event (no debounce: a page costs the
+ * backend milliseconds); the rows are drawn again only when an answer changes them. The page
+ * shown is asked again every `refreshMs` and keeps its page, search and sort.
  */
 export const FleetTable = ({
   facets,
@@ -136,65 +233,35 @@ export const FleetTable = ({
   load: (query: FleetQuery) => Promise<FleetResponse>;
   refreshMs?: number;
 }) => {
-  const [filters, setFilters] = useState<Filters>({
-    cluster: ALL,
-    engine: ALL,
-    model: ALL,
-    phase: ALL,
-    owner: ALL,
+  const classes = useStyles();
+  const [view, setView] = useState<View>({
+    filters: { cluster: ALL, engine: ALL, model: ALL, phase: ALL, owner: ALL },
+    search: '',
+    order: 'asc',
+    page: 0,
+    pageSize: PAGE_SIZE,
   });
-  const [total, setTotal] = useState<number>();
-  const filtersRef = useRef(filters);
-  const tableRef = useRef<{ onQueryChange(query?: object): void }>();
-  /** The newest question and its answer: an older answer arriving later shows the newer one. */
-  const newest = useRef<{ page: number; answer: Promise<FleetResponse> }>();
-  const pending = useRef(0);
-  const data = useCallback(
-    async (query: TableQuery) => {
-      const asked = {
-        page: query.page,
-        answer: load({
-          limit: query.pageSize,
-          offset: query.page * query.pageSize,
-          q: query.search || undefined,
-          sort: query.orderBy?.field as FleetSortKey | undefined,
-          order: query.orderBy
-            ? (query.orderDirection as 'asc' | 'desc') || 'asc'
-            : undefined,
-          ...chosen(filtersRef.current),
-        }),
-      };
-      newest.current = asked;
-      pending.current++;
-      try {
-        await asked.answer;
-        const shown = newest.current;
-        const answer = await shown.answer;
-        const count = answer.total ?? answer.items.length;
-        setTotal(count);
-        return { data: answer.items, page: shown.page, totalCount: count };
-      } finally {
-        pending.current--;
-      }
-    },
-    [load],
+  const viewRef = useRef(view);
+  const { answer, loading, error, ask } = useFleetPage(
+    load,
+    questionOf(view),
+    refreshMs,
   );
-  // The refresh skips a beat while a question is out: the table's query is updated only when
-  // the answer comes, so a refresh then would ask the question before it.
-  useEffect(() => {
-    const timer = setInterval(() => {
-      if (!pending.current) tableRef.current?.onQueryChange();
-    }, refreshMs);
-    return () => clearInterval(timer);
-  }, [refreshMs]);
-  // A filter changed: the first page of what it selects, asked at once (in the same render).
+  const change = (patch: Partial<View>) => {
+    const next = { ...viewRef.current, ...patch };
+    viewRef.current = next;
+    ask(questionOf(next));
+    setView(next);
+  };
+  const changeRef = useRef(change);
+  changeRef.current = change;
+  // Stable handlers for the filters, which are drawn again only when their values change.
   const set = useMemo(() => {
-    const choose = (key: keyof Filters) => (value: string) => {
-      const next = { ...filtersRef.current, [key]: value };
-      filtersRef.current = next;
-      setFilters(next);
-      tableRef.current?.onQueryChange({ page: 0 });
-    };
+    const choose = (key: keyof Filters) => (value: string) =>
+      changeRef.current({
+        filters: { ...viewRef.current.filters, [key]: value },
+        page: 0,
+      });
     return {
       cluster: choose('cluster'),
       engine: choose('engine'),
@@ -203,22 +270,20 @@ export const FleetTable = ({
       owner: choose('owner'),
     };
   }, []);
-  const paging = total === undefined || total > PAGE_SIZE;
-  const options = useMemo(
-    () => ({
-      // A screenful, as Backstage's catalog table: rendering rows is most of a first view.
-      paging,
-      pageSize: PAGE_SIZE,
-      pageSizeOptions: [PAGE_SIZE, 50, 100, 500],
-      search: true,
-      // The server answers a search in milliseconds: ask soon after typing stops.
-      debounceInterval: 50,
-      padding: 'dense' as const,
-      // A refresh every few seconds shows a thin bar, not an overlay over the rows.
-      loadingType: 'linear' as const,
-    }),
-    [paging],
-  );
+  const sortBy = (key: FleetSortKey) =>
+    change({
+      sort: key,
+      order: view.sort === key && view.order === 'asc' ? 'desc' : 'asc',
+      page: 0,
+    });
+  // A backend that does not page answers every row (and no total): count those.
+  const total = answer && (answer.total ?? answer.items.length);
+  // The fleet shrank under the page shown (deployments were deleted): show its last page.
+  useEffect(() => {
+    const { page, pageSize } = viewRef.current;
+    if (answer?.items.length === 0 && total && page > 0)
+      changeRef.current({ page: Math.ceil(total / pageSize) - 1 });
+  }, [answer, total]);
   return (
     <>
       <Box
@@ -231,44 +296,124 @@ export const FleetTable = ({
       >
         <FilterSelect
           label="Cluster"
-          value={filters.cluster}
+          value={view.filters.cluster}
           options={facets.cluster}
           onChange={set.cluster}
         />
         <FilterSelect
           label="Engine"
-          value={filters.engine}
+          value={view.filters.engine}
           options={facets.engine}
           onChange={set.engine}
         />
         <FilterSearch
           label="Model"
-          value={filters.model}
+          value={view.filters.model}
           options={facets.model}
           onChange={set.model}
         />
         <FilterSelect
           label="Phase"
-          value={filters.phase}
+          value={view.filters.phase}
           options={facets.phase}
           onChange={set.phase}
         />
         <FilterSelect
           label="Owner"
-          value={filters.owner}
+          value={view.filters.owner}
           options={facets.owner}
           onChange={set.owner}
         />
       </Box>
-      <Table<DeploymentSummary>
-        tableRef={tableRef}
-        title={
-          total === undefined ? 'Model servers' : `Model servers (${total})`
-        }
-        options={options}
-        columns={columns}
-        data={data}
-      />
+      <Paper>
+        <Toolbar className={classes.toolbar}>
+          <Typography variant="h5" component="h2" className={classes.title}>
+            {total === undefined ? 'Model servers' : `Model servers (${total})`}
+          </Typography>
+          <TextField
+            placeholder="Filter"
+            value={view.search}
+            onChange={(e: ChangeEvent<HTMLInputElement>) =>
+              change({ search: e.target.value, page: 0 })
+            }
+            inputProps={{ 'aria-label': 'Search model servers' }}
+            InputProps={{
+              startAdornment: (
+                <InputAdornment position="start">
+                  <SearchIcon fontSize="small" />
+                </InputAdornment>
+              ),
+              endAdornment: (
+                <InputAdornment position="end">
+                  <IconButton
+                    size="small"
+                    aria-label="Clear search"
+                    disabled={!view.search}
+                    onClick={() => change({ search: '', page: 0 })}
+                  >
+                    <ClearIcon fontSize="small" />
+                  </IconButton>
+                </InputAdornment>
+              ),
+            }}
+          />
+        </Toolbar>
+        {/* A thin bar over the rows while a question takes a while; the rows stay readable. */}
+        <Box height={4}>{loading && <LinearProgress />}</Box>
+        {error && (
+          <Box px={2} pb={1}>
+            <Typography color="error" variant="body2">
+              {answer
+                ? `Could not load this page; showing the last one: ${errorMessage(
+                    error,
+                  )}`
+                : `Could not load the model servers: ${errorMessage(error)}`}
+            </Typography>
+          </Box>
+        )}
+        <Box overflow="auto">
+          <Table size="small" aria-label="Model servers">
+            <TableHead>
+              <TableRow>
+                {columns.map(c => (
+                  <TableCell
+                    key={c.sort}
+                    className={classes.header}
+                    sortDirection={view.sort === c.sort ? view.order : false}
+                  >
+                    <TableSortLabel
+                      active={view.sort === c.sort}
+                      direction={view.sort === c.sort ? view.order : 'asc'}
+                      onClick={() => sortBy(c.sort)}
+                    >
+                      {c.title}
+                    </TableSortLabel>
+                  </TableCell>
+                ))}
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              <FleetRows answer={answer} />
+            </TableBody>
+          </Table>
+        </Box>
+        {total !== undefined && total > PAGE_SIZE && (
+          <TablePagination
+            component="div"
+            count={total}
+            page={Math.min(
+              view.page,
+              Math.max(0, Math.ceil(total / view.pageSize) - 1),
+            )}
+            rowsPerPage={view.pageSize}
+            rowsPerPageOptions={[PAGE_SIZE, 50, 100, 500]}
+            onPageChange={(_e, page) => change({ page })}
+            onRowsPerPageChange={e =>
+              change({ pageSize: Number(e.target.value), page: 0 })
+            }
+          />
+        )}
+      </Paper>
     </>
   );
 };
