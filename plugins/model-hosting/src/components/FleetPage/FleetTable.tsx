@@ -270,12 +270,15 @@ export const FleetTable = ({
       owner: choose('owner'),
     };
   }, []);
-  const sortBy = (key: FleetSortKey) =>
+  // A click on the sorted column turns its order; on another column sorts by it, ascending.
+  const sortBy = (key: FleetSortKey) => {
+    const { sort, order } = viewRef.current;
     change({
       sort: key,
-      order: view.sort === key && view.order === 'asc' ? 'desc' : 'asc',
+      order: sort === key && order === 'asc' ? 'desc' : 'asc',
       page: 0,
     });
+  };
   // A backend that does not page answers every row (and no total): count those.
   const total = answer && (answer.total ?? answer.items.length);
   // The fleet shrank under the page shown (deployments were deleted): show its last page.
