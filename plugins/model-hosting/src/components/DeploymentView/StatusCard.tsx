@@ -4,7 +4,7 @@ import {
   gpuText,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import { Box, Chip, LinearProgress, Typography } from '@material-ui/core';
-import { PhaseStatus } from '../FleetPage/FleetTable';
+import { PhaseStatus } from '../FleetPage/fleetColumns';
 import { modelCacheText, storageText } from '../storageText';
 
 const switchStep = {

@@ -1,18 +1,8 @@
 import {
-  Link,
-  StatusError,
-  StatusOK,
-  StatusPending,
-  StatusWarning,
-} from '@backstage/core-components';
-import {
-  DeploymentSummary,
   FleetFacets,
   FleetQuery,
   FleetResponse,
   FleetSortKey,
-  gpuText,
-  NOT_RECONCILED,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   Box,
@@ -34,54 +24,12 @@ import {
 import { makeStyles, Theme } from '@material-ui/core/styles';
 import ClearIcon from '@material-ui/icons/Clear';
 import SearchIcon from '@material-ui/icons/Search';
-import {
-  ChangeEvent,
-  memo,
-  ReactNode,
-  useEffect,
-  useMemo,
-  useRef,
-  useState,
-} from 'react';
+import { ChangeEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { errorMessage } from '../errorMessage';
-import { bytesText } from '../storageText';
 import { ALL, FilterSearch, FilterSelect } from './FleetFilters';
+import { columns } from './fleetColumns';
+import { FleetRows } from './FleetRows';
 import { useFleetPage } from './useFleetPage';
-
-export const PhaseStatus = ({
-  phase,
-}: {
-  phase?: DeploymentSummary['phase'];
-}) => {
-  switch (phase) {
-    case 'Ready':
-      return <StatusOK>Ready</StatusOK>;
-    case 'Failed':
-      return <StatusError>Failed</StatusError>;
-    case 'Degraded':
-    case 'Pending':
-      return <StatusWarning>{phase}</StatusWarning>;
-    case undefined:
-      return <StatusPending>{NOT_RECONCILED}</StatusPending>;
-    default:
-      return <StatusPending>{phase}</StatusPending>;
-  }
-};
-
-export const deploymentPath = (d: {
-  cluster: string;
-  namespace: string;
-  name: string;
-}) =>
-  `deployments/${encodeURIComponent(d.cluster)}/${encodeURIComponent(
-    d.namespace,
-  )}/${encodeURIComponent(d.name)}`;
-
-const health = {
-  healthy: 'Healthy',
-  unhealthy: 'Unhealthy',
-  unknown: '—',
-} as const;
 
 // The look of Backstage's Table (its header and toolbar), which this table replaces.
 const useStyles = makeStyles((theme: Theme) => ({
@@ -95,56 +43,7 @@ const useStyles = makeStyles((theme: Theme) => ({
   },
   toolbar: { padding: theme.spacing(3, 2, 2.5, 2.5) },
   title: { flex: 1, fontWeight: 'bold' },
-  nowrap: { whiteSpace: 'nowrap' },
 }));
-
-/** A column: its header, the server's sort key for it, and its cell. */
-interface Column {
-  title: string;
-  sort: FleetSortKey;
-  cell: (d: DeploymentSummary) => ReactNode;
-  /** Short values that read badly broken over lines. */
-  nowrap?: boolean;
-}
-
-const columns: Column[] = [
-  {
-    title: 'Name',
-    sort: 'name',
-    nowrap: true,
-    cell: d => (
-      <Link to={deploymentPath(d)}>
-        <strong>{d.name}</strong>
-      </Link>
-    ),
-  },
-  {
-    title: 'Cluster / namespace',
-    sort: 'cluster',
-    cell: d => `${d.cluster} / ${d.namespace}`,
-  },
-  { title: 'Engine', sort: 'engine', cell: d => d.engine },
-  { title: 'Model', sort: 'model', cell: d => d.activeModel ?? d.model },
-  {
-    title: 'Phase',
-    sort: 'phase',
-    cell: d => <PhaseStatus phase={d.phase} />,
-    nowrap: true,
-  },
-  {
-    title: 'Ready / desired',
-    sort: 'readyReplicas',
-    cell: d => `${d.readyReplicas} / ${d.replicas}`,
-  },
-  { title: 'GPUs', sort: 'gpus', cell: gpuText },
-  { title: 'Cache', sort: 'cacheBytes', cell: d => bytesText(d.cacheBytes) },
-  { title: 'Owner', sort: 'owner', cell: d => d.owner },
-  {
-    title: 'Health',
-    sort: 'health',
-    cell: d => health[d.health ?? 'unknown'],
-  },
-];
 
 type Filters = {
   cluster: string;
@@ -176,46 +75,6 @@ const questionOf = (view: View): FleetQuery => ({
   ...Object.fromEntries(
     Object.entries(view.filters).filter(([, v]) => v !== ALL),
   ),
-});
-
-/** One row; drawn again only when its deployment's summary changed. */
-const FleetRow = memo(
-  function Row({ d }: { d: DeploymentSummary }) {
-    const classes = useStyles();
-    return (
-      <TableRow hover>
-        {columns.map(c => (
-          <TableCell
-            key={c.sort}
-            className={c.nowrap ? classes.nowrap : undefined}
-          >
-            {c.cell(d)}
-          </TableCell>
-        ))}
-      </TableRow>
-    );
-  },
-  (a, b) => a.d === b.d || JSON.stringify(a.d) === JSON.stringify(b.d),
-);
-
-/** The page's rows, or why there are none. */
-const FleetRows = memo(function Rows({ answer }: { answer?: FleetResponse }) {
-  if (answer && answer.items.length === 0) {
-    return (
-      <TableRow>
-        <TableCell colSpan={columns.length} align="center">
-          No model servers match
-        </TableCell>
-      </TableRow>
-    );
-  }
-  return (
-    <>
-      {answer?.items.map(d => (
-        <FleetRow key={`${d.cluster}/${d.namespace}/${d.name}`} d={d} />
-      ))}
-    </>
-  );
 });
 
 /**
