@@ -46,14 +46,18 @@ function bundles() {
  */
 function installHelpers() {
   performance.setResourceTimingBufferSize(100_000);
-  /** The first fleet API call after t0: [asked, answered] in ms since t0. */
+  /**
+   * The table's first fleet API call after t0: [asked, answered] in ms since t0. Not the page's
+   * summary (limit=0), which polls on its own.
+   */
   const call = t0 => {
     const entry = performance
       .getEntriesByType('resource')
       .find(
         e =>
           e.startTime >= t0 &&
-          e.name.includes('/api/model-hosting/deployments?'),
+          e.name.includes('/api/model-hosting/deployments?') &&
+          new URL(e.name).searchParams.get('limit') !== '0',
       );
     return entry ? [entry.startTime - t0, entry.responseEnd - t0] : [NaN, NaN];
   };

@@ -318,10 +318,10 @@ export class Reconciler {
     // Every name our cache does not hold (it keeps only what carries our label) is read in one
     // round before anything is written: a name taken by someone else refuses the whole plan.
     const planned = [
-      first,
-      [deploymentChild],
-      hpaChild ? [hpaChild] : [],
-    ].flat();
+      ...first,
+      deploymentChild,
+      ...(hpaChild ? [hpaChild] : []),
+    ];
     await requireFreeNames(
       md,
       planned.map(({ desired: d, cache }) => ({
