@@ -192,16 +192,12 @@ describe('edit: the dry run shows what applying it changes', () => {
     const named = new Set(
       dry.body.cluster.map((c: any) => `${c.kind}/${c.name}`),
     );
-    for (const key of new Set([
-      ...Object.keys(before),
-      ...Object.keys(after),
-    ])) {
-      if (!named.has(key))
-        expect({ key, object: after[key] }).toEqual({
-          key,
-          object: before[key],
-        });
-    }
+    const unnamed = [
+      ...new Set([...Object.keys(before), ...Object.keys(after)]),
+    ].filter(key => !named.has(key));
+    expect(unnamed.map(key => ({ key, object: after[key] }))).toEqual(
+      unnamed.map(key => ({ key, object: before[key] })),
+    );
     for (const c of dry.body.cluster.filter(
       (x: any) => x.change === 'update',
     )) {

@@ -11,9 +11,14 @@ import {
   KubernetesObject,
   KubernetesObjectApi,
 } from '@kubernetes/client-node';
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { MODEL_DEPLOYMENT } from '@modelhosting/backstage-plugin-model-hosting-common';
 
-export const repo = path.resolve(__dirname, '../../..');
+/** The repository's root: this package lives in packages/integration-tests. */
+export const repo = path.resolve(
+  resolvePackagePath('integration-tests'),
+  '../..',
+);
 
 /** The admin kubeconfig of the cluster that the global setup started. */
 export function adminKubeConfig(): KubeConfig {

@@ -2,6 +2,7 @@ import { InputError } from '@backstage/errors';
 import {
   FLEET_PAGE_LIMIT,
   FLEET_SORT_KEYS,
+  FLEET_TEXT_MAX,
   FleetQuery,
   FleetSortKey,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
@@ -16,8 +17,6 @@ const KNOWN = new Set([
   'facets',
   ...FILTERS,
 ]);
-/** Longest search or filter value: names are at most 253 characters in Kubernetes. */
-const MAX_TEXT = 253;
 const MAX_OFFSET = 1_000_000;
 
 function integer(name: string, raw: string, min: number, max: number) {
@@ -53,9 +52,9 @@ export function parseFleetQuery(
     if (typeof v !== 'string') {
       throw new InputError(`query parameter ${k} must be given once`);
     }
-    if (v.length > MAX_TEXT) {
+    if (v.length > FLEET_TEXT_MAX) {
       throw new InputError(
-        `query parameter ${k} is longer than ${MAX_TEXT} characters`,
+        `query parameter ${k} is longer than ${FLEET_TEXT_MAX} characters`,
       );
     }
     text[k] = v;

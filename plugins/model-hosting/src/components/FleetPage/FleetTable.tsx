@@ -3,6 +3,7 @@ import {
   FleetQuery,
   FleetResponse,
   FleetSortKey,
+  FLEET_TEXT_MAX,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
 import {
   Box,
@@ -198,7 +199,11 @@ export const FleetTable = ({
             onChange={(e: ChangeEvent<HTMLInputElement>) =>
               change({ search: e.target.value, page: 0 })
             }
-            inputProps={{ 'aria-label': 'Search model servers' }}
+            // The backend refuses longer searches; the box stops at its limit instead.
+            inputProps={{
+              'aria-label': 'Search model servers',
+              maxLength: FLEET_TEXT_MAX,
+            }}
             InputProps={{
               startAdornment: (
                 <InputAdornment position="start">

@@ -20,18 +20,22 @@ export interface FleetPageState {
  * One page of the fleet from the server. `ask(query)` sends the question at once, from the event
  * that changed it, before React draws anything; an answer shows only if no newer question was
  * asked since, so a slow answer to an old keystroke never replaces a newer one. The last question
- * is asked again every refreshMs while none is out.
+ * is asked again refreshMs after the last answer; after a failure twice as long, up to
+ * maxRefreshMs (as usePolling). A refresh whose answer is the same as the one shown draws nothing.
  */
 export function useFleetPage(
   load: (query: FleetQuery) => Promise<FleetResponse>,
   first: FleetQuery,
   refreshMs: number,
+  maxRefreshMs = 60_000,
 ) {
   const [state, setState] = useState<FleetPageState>({ loading: true });
   const newest = useRef(0);
   const last = useRef(first);
   const pending = useRef(0);
   const alive = useRef(true);
+  const delay = useRef(refreshMs);
+  const shown = useRef<string>();
 
   const ask = useCallback(
     async (query: FleetQuery) => {
@@ -44,8 +48,17 @@ export function useFleetPage(
       pending.current++;
       try {
         const answer = await load(query);
-        if (isNewest()) setState({ answer, loading: false });
+        delay.current = refreshMs;
+        if (!isNewest()) return;
+        const json = JSON.stringify(answer);
+        const same = json === shown.current;
+        shown.current = json;
+        // The same object back makes React skip the render.
+        setState(s =>
+          same && !s.loading && !s.error ? s : { answer, loading: false },
+        );
       } catch (e) {
+        delay.current = Math.min(delay.current * 2, maxRefreshMs);
         if (isNewest())
           setState(s => ({
             answer: s.answer,
@@ -57,20 +70,25 @@ export function useFleetPage(
         pending.current--;
       }
     },
-    [load],
+    [load, refreshMs, maxRefreshMs],
   );
 
   useEffect(() => {
     alive.current = true;
-    ask(last.current);
-    const timer = setInterval(() => {
-      if (!pending.current) ask(last.current);
-    }, refreshMs);
-    return () => {
-      alive.current = false;
-      clearInterval(timer);
+    // This effect's own flag: a remount (React's strict mode) must not leave two refresh loops.
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout>;
+    const refresh = async () => {
+      if (!pending.current) await ask(last.current);
+      if (!stopped) timer = setTimeout(refresh, delay.current);
     };
-  }, [ask, refreshMs]);
+    refresh();
+    return () => {
+      stopped = true;
+      alive.current = false;
+      clearTimeout(timer);
+    };
+  }, [ask]);
 
   return { ...state, ask };
 }
