@@ -96,7 +96,11 @@ export interface FleetQuery {
 /** The most rows one page of the fleet holds. */
 export const FLEET_PAGE_LIMIT = 500;
 
-/** Longest search or filter value of a fleet query: names are at most 253 characters in Kubernetes. */
+/**
+ * Longest search or filter value of a fleet query: names are at most 253 characters in Kubernetes.
+ *
+ * @public
+ */
 export const FLEET_TEXT_MAX = 253;
 
 /** The phase filter's value for deployments the reconciler has not written a status to yet. */
