@@ -45,7 +45,7 @@ export interface Config {
       maxRestartsPerHour?: number;
       /** Wait after a recovery before the next, doubling each time. Default 60. */
       recoveryBackoffSeconds?: number;
-      /** Write lastHealthCheck at least this often even when health did not change. Default 60. */
+      /** Write lastHealthCheck at least this often even when health did not change (a change is written at once). Default 300. */
       statusRefreshSeconds?: number;
       /** Days of health-check history kept. Default 7. */
       retentionDays?: number;

@@ -27,7 +27,7 @@ describe('readModelHostingConfig', () => {
       endpoints: {},
       maxRestartsPerHour: 3,
       recoveryBackoffSeconds: 60,
-      statusRefreshSeconds: 60,
+      statusRefreshSeconds: 300,
       retentionDays: 7,
     });
     expect(c.prometheus).toBeUndefined();
