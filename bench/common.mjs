@@ -696,6 +696,20 @@ export function cpuOf(pid) {
   }
 }
 
+/** The PID of a bench cluster's kube-apiserver (kwokctl runs it from the cluster's folder). */
+export function apiServerPid(clusterName) {
+  for (const pid of fs.readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(`/clusters/${clusterName}/bin/kube-apiserver`))
+        return Number(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
 /** The heaviest functions (self time) of a .cpuprofile, as lines. */
 export function heaviest(profileFile, top = 12) {
   const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8'));

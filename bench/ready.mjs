@@ -4,9 +4,11 @@
 // spec change and to a model switch, and one deployment through Backstage's Kubernetes plugin
 // against ours. Run: bash bench/run.sh ready.mjs  (MH_BENCH_DEPLOYMENTS, default 1000)
 import {
+  apiServerPid,
   benchClusters,
   benchModelDeployment,
   clustersConfig,
+  cpuOf,
   deleteNamespaces,
   ensureNodes,
   fmt,
@@ -515,6 +517,38 @@ record({
   pass:
     !unfinished && overheads.length > 0 && percentile(overheads, 99) <= 1000,
 });
+// 7. At rest, health checks on: what the Ready fleet costs its API server in a steady state (the
+// checks through its service proxy, and the status writes: a changed verdict at once, an unchanged
+// one every statusRefreshSeconds). A window of 5 minutes: the default refresh's period.
+{
+  const windowMs = smoke ? 10_000 : 300_000;
+  const pid = apiServerPid(name);
+  const before = await backend.stats();
+  const cpu0 = cpuOf(pid);
+  const t0 = performance.now();
+  await sleep(windowMs);
+  const after = await backend.stats();
+  const seconds = (performance.now() - t0) / 1000;
+  const cores = (cpuOf(pid) - cpu0) / seconds;
+  const ops = s => s.clusters[0].apiRequests.byOperation ?? {};
+  const writes = Object.entries(ops(after))
+    .map(([op, n]) => [op, n - (ops(before)[op] ?? 0)])
+    .filter(([, n]) => n > 0)
+    .map(([op, n]) => `${op} ${(n / seconds).toFixed(2)}/s`)
+    .join(', ');
+  const statusWrites =
+    (ops(after)['update status'] ?? 0) - (ops(before)['update status'] ?? 0);
+  record({
+    figure: `at rest, health checks on: ${N} Ready deployments' status writes (${Math.round(
+      seconds,
+    )} s)`,
+    measured: `${(statusWrites / seconds).toFixed(2)} a second`,
+    peer: `the plugin's API requests: ${writes || 'none'}; kube-apiserver ${(
+      cores * 100
+    ).toFixed(0)} % of a core (health checks through its proxy included)`,
+  });
+}
+
 // The backend first (its profile is written as it exits); then the namespace, which at 1000
 // deployments the garbage collector may take minutes to empty: measured nothing, so not fatal.
 await backend.stop();
