@@ -25,6 +25,7 @@ import {
 import { firstDrift } from './drift';
 import { computeStatus } from './status';
 import { needsPass } from './needsPass';
+import { isEdit, replicasChanged } from './urgent';
 import { StorageOptions } from './storage';
 import { WorkQueue } from './WorkQueue';
 
@@ -117,23 +118,33 @@ export class Reconciler {
         },
       },
     );
+    // What users wait to see goes first: their edits, and a deployment's replicas becoming ready.
     cache.modelDeployments.onChange((_t, md, previous) => {
       if (needsPass(md, previous))
-        this.queue.add(keyOf(md.metadata.namespace, md.metadata.name));
+        this.queue.add(
+          keyOf(md.metadata.namespace, md.metadata.name),
+          isEdit(md, previous) ? 'urgent' : 'change',
+        );
     });
-    const byOwner = (_t: string, o: KubernetesObject) => {
+    const queueOwner = (
+      o: KubernetesObject,
+      reason: 'urgent' | 'change' = 'change',
+    ) => {
       const instance = o.metadata?.labels?.[LABELS.instance];
-      if (instance) this.queue.add(keyOf(o.metadata?.namespace, instance));
+      if (instance)
+        this.queue.add(keyOf(o.metadata?.namespace, instance), reason);
     };
+    cache.deployments.onChange((_t, d, previous) =>
+      queueOwner(d, replicasChanged(d, previous) ? 'urgent' : 'change'),
+    );
     for (const c of [
       cache.claims,
-      cache.deployments,
       cache.pods,
       cache.services,
       cache.configMaps,
       cache.hpas,
     ]) {
-      c.onChange(byOwner);
+      c.onChange((_t, o: KubernetesObject) => queueOwner(o));
     }
     // Freed or added capacity can unblock Pending deployments and rolling switches.
     cache.nodes.onChange(() => this.enqueueAll());

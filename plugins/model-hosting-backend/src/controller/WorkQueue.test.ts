@@ -39,6 +39,49 @@ describe('WorkQueue', () => {
     expect(handled).toEqual(['c1', 'r3', 'r1', 'r2']);
   });
 
+  it('takes urgent keys before every other, and an urgent change moves a waiting key forward', async () => {
+    const handled: string[] = [];
+    let ready = false;
+    const q = new WorkQueue(async k => void handled.push(k), {
+      workers: 1,
+      backoffMs: () => 10,
+      ready: () => ready,
+    });
+    q.start();
+    q.add('r1', 'resync');
+    q.add('c1');
+    q.add('c2');
+    q.add('u1', 'urgent');
+    q.add('c2', 'urgent'); // became urgent: goes ahead of c1
+    q.add('r1', 'urgent'); // a resync that became urgent too
+    q.add('u1'); // a plain change of an urgent key: stays urgent
+    q.add('u1', 'resync');
+    expect(q.length).toBe(4);
+    ready = true;
+    await q.idle();
+    expect(handled).toEqual(['u1', 'c2', 'r1', 'c1']);
+  });
+
+  it('handles a key made urgent while in flight before the waiting changes', async () => {
+    const handled: string[] = [];
+    let release!: () => void;
+    const q = new WorkQueue(
+      async k => {
+        handled.push(k);
+        if (handled.length === 1) await new Promise<void>(r => (release = r));
+      },
+      { workers: 1, backoffMs: () => 10 },
+    );
+    q.start();
+    q.add('a');
+    await tick();
+    q.add('b');
+    q.add('a', 'urgent'); // changed urgently while its pass runs
+    release();
+    await q.idle();
+    expect(handled).toEqual(['a', 'a', 'b']);
+  });
+
   it('tells how long each key waited in the queue and how long its pass took', async () => {
     const observed: Array<[number, number]> = [];
     let ready = false;

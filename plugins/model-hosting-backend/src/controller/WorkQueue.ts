@@ -20,9 +20,13 @@ export interface WorkQueueOptions {
  * added; a key added while it is being handled is handled again afterwards, never twice at
  * once; failures retry with backoff; keys are taken first in, first out. As controller-runtime's
  * priority queue, a periodic resync waits behind changes: a thousand no-op passes must not stand
- * between a user's edit and its pass.
+ * between a user's edit and its pass. An urgent change (what a user waits to see) goes before the
+ * other changes: in a burst of new deployments, one whose pods became ready does not wait behind
+ * the first passes of the others.
  */
 export class WorkQueue {
+  /** Urgent keys: taken before any other. */
+  private readonly urgent = new Map<string, number>();
   /** Waiting keys, with when each was first added (what a pass's queue wait counts from). */
   private readonly queued = new Map<string, number>();
   /** Keys queued by a resync only: taken when no change waits. */
@@ -30,6 +34,8 @@ export class WorkQueue {
   private readonly inFlight = new Set<string>();
   /** Added again while in flight: queued once the current pass ends (with when it was added). */
   private readonly dirty = new Map<string, number>();
+  /** Of those, the ones added urgently. */
+  private readonly dirtyUrgent = new Set<string>();
   private readonly attempts = new Map<string, number>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
   private active = false;
@@ -49,9 +55,11 @@ export class WorkQueue {
   /** Stops taking keys and forgets the queued ones (the next leader lists everything anew). */
   stop() {
     this.active = false;
+    this.urgent.clear();
     this.queued.clear();
     this.background.clear();
     this.dirty.clear();
+    this.dirtyUrgent.clear();
     for (const timer of this.retries.values()) clearTimeout(timer);
     this.retries.clear();
     this.attempts.clear();
@@ -63,16 +71,24 @@ export class WorkQueue {
 
   /** Keys waiting or being handled. */
   get length() {
-    return this.queued.size + this.background.size + this.inFlight.size;
+    return this.waiting + this.inFlight.size;
   }
 
-  /** Queues a key: for a change (first in, first out), or for a resync (after every change). */
-  add(key: string, reason: 'change' | 'resync' = 'change') {
+  private get waiting() {
+    return this.urgent.size + this.queued.size + this.background.size;
+  }
+
+  /**
+   * Queues a key: for a change (first in, first out), an urgent change (before the other
+   * changes), or a resync (after every change).
+   */
+  add(key: string, reason: 'urgent' | 'change' | 'resync' = 'change') {
     if (!this.active) return;
     if (reason === 'resync') {
       // Already on its way, or backing off after a failure: a resync adds nothing.
       if (
         this.inFlight.has(key) ||
+        this.urgent.has(key) ||
         this.queued.has(key) ||
         this.retries.has(key) ||
         this.background.has(key)
@@ -82,10 +98,16 @@ export class WorkQueue {
       this.spawn();
       return;
     }
-    const resyncAt = this.background.get(key);
-    if (resyncAt !== undefined) {
-      this.background.delete(key);
-      this.queued.set(key, resyncAt);
+    // Waiting in a lane behind this one (a resync; a change, when this one is urgent): moves up,
+    // keeping when it was first added.
+    const lane = reason === 'urgent' ? this.urgent : this.queued;
+    const below =
+      reason === 'urgent' ? [this.queued, this.background] : [this.background];
+    for (const lower of below) {
+      const at = lower.get(key);
+      if (at === undefined) continue;
+      lower.delete(key);
+      lane.set(key, at);
     }
     const retry = this.retries.get(key);
     if (retry) {
@@ -96,7 +118,10 @@ export class WorkQueue {
     const now = Date.now();
     if (this.inFlight.has(key)) {
       if (!this.dirty.has(key)) this.dirty.set(key, now);
-    } else if (!this.queued.has(key)) this.queued.set(key, now);
+      if (reason === 'urgent') this.dirtyUrgent.add(key);
+    } else if (!this.queued.has(key) && !this.urgent.has(key)) {
+      lane.set(key, now);
+    }
     this.spawn();
   }
 
@@ -110,7 +135,7 @@ export class WorkQueue {
     while (
       this.active &&
       this.workers < this.options.workers &&
-      this.queued.size + this.background.size > 0
+      this.waiting > 0
     ) {
       this.workers++;
       void this.work().finally(() => {
@@ -130,10 +155,11 @@ export class WorkQueue {
         await new Promise(r => setTimeout(r, 200));
         continue;
       }
-      const from = this.queued.size ? this.queued : this.background;
-      const next = from.entries().next().value as [string, number] | undefined;
-      if (next === undefined) return;
-      const [key, addedAt] = next;
+      const from = [this.urgent, this.queued, this.background].find(
+        lane => lane.size > 0,
+      );
+      if (from === undefined) return;
+      const [key, addedAt] = from.entries().next().value as [string, number];
       from.delete(key);
       this.inFlight.add(key);
       const takenAt = Date.now();
@@ -151,7 +177,8 @@ export class WorkQueue {
         const dirtyAt = this.dirty.get(key);
         if (dirtyAt !== undefined) {
           this.dirty.delete(key);
-          if (this.active) this.queued.set(key, dirtyAt);
+          const lane = this.dirtyUrgent.delete(key) ? this.urgent : this.queued;
+          if (this.active) lane.set(key, dirtyAt);
         }
       }
     }
