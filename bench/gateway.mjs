@@ -342,22 +342,29 @@ function request(name, stream = false) {
   });
 }
 
-// 3. Added latency, one client: the targets in turn, so that each sees the same machine state.
+// 3. Added latency, one client. A client sends its requests one after another to the same
+// server: each target gets runs of consecutive requests (the first few of a run not counted),
+// the targets taking turns run by run so that each sees the same machine state. (One request to
+// each target in turn made every figure depend on the target before it.)
 const names = Object.keys(targets);
 say(`targets: ${names.join(', ')}`);
 const latency = Object.fromEntries(names.map(n => [n, []]));
 const ttft = Object.fromEntries(names.map(n => [n, []]));
-for (let i = 0; i < SEQUENTIAL + 20; i++)
-  for (const n of names) {
-    const r = await request(n);
-    if (i >= 20) latency[n].push(r.total);
-  }
+const RUNS = 4;
+const WARM = 5;
+for (let run = 0; run < RUNS; run++)
+  for (const n of names)
+    for (let i = 0; i < SEQUENTIAL / RUNS + WARM; i++) {
+      const r = await request(n);
+      if (i >= WARM) latency[n].push(r.total);
+    }
 const streamed = names.filter(n => targets[n].method !== 'GET');
-for (let i = 0; i < SEQUENTIAL / 2 + 10; i++)
-  for (const n of streamed) {
-    const r = await request(n, true);
-    if (i >= 10) ttft[n].push(r.first);
-  }
+for (let run = 0; run < RUNS; run++)
+  for (const n of streamed)
+    for (let i = 0; i < SEQUENTIAL / 2 / RUNS + WARM; i++) {
+      const r = await request(n, true);
+      if (i >= WARM) ttft[n].push(r.first);
+    }
 const p50 = v => percentile(v, 50);
 const added = (n, base = 'direct') => p50(latency[n]) - p50(latency[base]);
 const addedTtft = (n, base = 'direct') => p50(ttft[n]) - p50(ttft[base]);

@@ -34,10 +34,10 @@ venv=$cache/litellm-$LITELLM_VERSION
 litellm=""
 # The smoke run installs nothing over the network.
 [ "${MH_BENCH_SMOKE:-}" = 1 ] && [ -z "${MH_BENCH_LITELLM:-}" ] && MH_BENCH_LITELLM=cached
-if [ -x "$venv/bin/litellm" ] && [ -f "$venv/.done" ]; then
-  litellm=$venv/bin/litellm
-elif [ "${MH_BENCH_LITELLM:-}" = skip ]; then
+if [ "${MH_BENCH_LITELLM:-}" = skip ]; then
   say "LiteLLM skipped (MH_BENCH_LITELLM=skip)"
+elif [ -x "$venv/bin/litellm" ] && [ -f "$venv/.done" ]; then
+  litellm=$venv/bin/litellm
 elif [ "${MH_BENCH_LITELLM:-}" = cached ]; then
   say "LiteLLM skipped: not installed in $venv yet, and this run installs nothing over the network (bash bench/peers.sh installs it)"
 else
