@@ -2,52 +2,44 @@ import { WorkQueue } from './WorkQueue';
 
 const tick = (ms = 0) => new Promise(r => setTimeout(r, ms));
 
+/** A one-worker queue that records the keys it handles, and takes none until `open()`. */
+function heldQueue() {
+  const handled: string[] = [];
+  let ready = false;
+  const q = new WorkQueue(async k => void handled.push(k), {
+    workers: 1,
+    backoffMs: () => 10,
+    ready: () => ready,
+  });
+  q.start();
+  return { q, handled, open: () => void (ready = true) };
+}
+
 describe('WorkQueue', () => {
   it('handles a queued key once however often it was added, first in first out', async () => {
-    const handled: string[] = [];
-    let ready = false;
-    const q = new WorkQueue(async k => void handled.push(k), {
-      workers: 1,
-      backoffMs: () => 10,
-      ready: () => ready,
-    });
-    q.start();
+    const { q, handled, open } = heldQueue();
     q.add('a');
     q.add('b');
     q.add('a');
-    ready = true;
+    open();
     await q.idle();
     expect(handled).toEqual(['a', 'b']);
   });
 
   it('takes keys a resync queued only when no change waits, and a change moves such a key forward', async () => {
-    const handled: string[] = [];
-    let ready = false;
-    const q = new WorkQueue(async k => void handled.push(k), {
-      workers: 1,
-      backoffMs: () => 10,
-      ready: () => ready,
-    });
-    q.start();
+    const { q, handled, open } = heldQueue();
     for (const k of ['r1', 'r2', 'r3']) q.add(k, 'resync');
     q.add('c1');
     q.add('r3'); // changed: no longer waits behind the resync
     q.add('c1', 'resync'); // queued for a change already: stays where it is
     expect(q.length).toBe(4);
-    ready = true;
+    open();
     await q.idle();
     expect(handled).toEqual(['c1', 'r3', 'r1', 'r2']);
   });
 
   it('takes urgent keys before every other, and an urgent change moves a waiting key forward', async () => {
-    const handled: string[] = [];
-    let ready = false;
-    const q = new WorkQueue(async k => void handled.push(k), {
-      workers: 1,
-      backoffMs: () => 10,
-      ready: () => ready,
-    });
-    q.start();
+    const { q, handled, open } = heldQueue();
     q.add('r1', 'resync');
     q.add('c1');
     q.add('c2');
@@ -57,7 +49,7 @@ describe('WorkQueue', () => {
     q.add('u1'); // a plain change of an urgent key: stays urgent
     q.add('u1', 'resync');
     expect(q.length).toBe(4);
-    ready = true;
+    open();
     await q.idle();
     expect(handled).toEqual(['u1', 'c2', 'r1', 'c1']);
   });
@@ -157,18 +149,11 @@ describe('WorkQueue', () => {
   });
 
   it('waits while it is not ready, and forgets everything when stopped', async () => {
-    let ready = false;
-    const handled: string[] = [];
-    const q = new WorkQueue(async k => void handled.push(k), {
-      workers: 1,
-      backoffMs: () => 10,
-      ready: () => ready,
-    });
-    q.start();
+    const { q, handled, open } = heldQueue();
     q.add('a');
     await tick(50);
     expect(handled).toEqual([]);
-    ready = true;
+    open();
     await q.idle();
     expect(handled).toEqual(['a']);
     q.stop();
