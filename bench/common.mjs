@@ -474,7 +474,31 @@ export async function startBackend({
         },
       },
       auth: {
-        providers: { guest: { dangerouslyAllowOutsideDevelopment: true } },
+        providers: {
+          guest: { dangerouslyAllowOutsideDevelopment: true },
+          // Production's sign-in: people as oauth2-proxy forwards them (signIn() below).
+          oauth2Proxy: {
+            signIn: {
+              resolvers: [{ resolver: 'forwardedUserMatchingUserEntityName' }],
+            },
+          },
+        },
+      },
+      // The portal's users, groups and templates, by absolute path: app-config.yaml's are relative
+      // to packages/backend, which the production image's working directory is not.
+      catalog: {
+        locations: [
+          'catalog/org.yaml',
+          'templates/deploy-ollama/template.yaml',
+          'templates/deploy-vllm/template.yaml',
+          'templates/deploy-http-predictor/template.yaml',
+        ].map(file => ({
+          type: 'file',
+          target: path.join(
+            backendMode === 'prod' ? path.join(state, 'image') : repo,
+            file,
+          ),
+        })),
       },
       // The bench's static token may deploy (as a CI pipeline would).
       modelHosting: { tenancy: { serviceWriters: ['bench'] } },
@@ -572,10 +596,28 @@ export async function startBackend({
     return text ? JSON.parse(text) : undefined;
   };
   const stats = () => call('GET', '/api/model-hosting/stats');
+  /**
+   * A person's Backstage token, signed in as oauth2-proxy presents them (a User of
+   * catalog/org.yaml, once the catalog has read it: retried for up to a minute).
+   */
+  const signIn = async user => {
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${base}/api/auth/oauth2Proxy/refresh`, {
+        headers: { 'X-Forwarded-User': user },
+      });
+      if (res.ok) return (await res.json()).backstageIdentity.token;
+      if (i >= 60)
+        throw new Error(
+          `sign-in as ${user}: HTTP ${res.status} ${await res.text()}`,
+        );
+      await sleep(1000);
+    }
+  };
   return {
     base,
     call,
     stats,
+    signIn,
     logFile,
     /** The backend process's own pid (the one serving, not yarn's). */
     pid: () => {
@@ -683,17 +725,68 @@ export function rssOf(pid) {
   }
 }
 
-/** CPU seconds (user + system) a process has used. */
-export function cpuOf(pid) {
+/** CPU seconds (user + system) a process has used; with `reaped`, also its children that ended. */
+export function cpuOf(pid, reaped = false) {
   try {
     const f = fs
       .readFileSync(`/proc/${pid}/stat`, 'utf8')
       .split(') ')[1]
       .split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
+    const children = reaped ? Number(f[13]) + Number(f[14]) : 0;
+    return (Number(f[11]) + Number(f[12]) + children) / 100;
   } catch {
     return NaN;
   }
+}
+
+/** Which part of the machine a process is, from its command line (undefined: not ours to count). */
+function roleOf(cmdline) {
+  const binary = /\/clusters\/[^/]+\/bin\/([\w-]+)/.exec(cmdline)?.[1];
+  if (binary) return binary; // kube-apiserver, etcd, kwok-controller, ...
+  if (/^postgres/.test(cmdline) || cmdline.includes('/postgresql/'))
+    return 'postgres';
+  if (/pod-runner|engine-stand-ins/.test(cmdline)) return 'pods';
+  if (/\bpackages\/backend\b/.test(cmdline) && !/yarn/.test(cmdline))
+    return 'backend';
+  if (/\bbench\/\w+\.mjs/.test(cmdline)) return 'bench client';
+  return undefined;
+}
+
+/**
+ * CPU seconds used so far by each part of the machine (the API server, etcd, the backend, ...),
+ * summed over its live processes. Two of these, subtracted, say where a phase's CPU went.
+ */
+export function cpuByRole() {
+  const roles = new Map();
+  for (const pid of fs.readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+    try {
+      const cmd = fs
+        .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .replaceAll('\0', ' ');
+      const role = roleOf(cmd);
+      // PostgreSQL forks a process per connection: the ones gone are in their parent's count.
+      const seconds = cpuOf(pid, role === 'postgres');
+      if (role && Number.isFinite(seconds))
+        roles.set(role, (roles.get(role) ?? 0) + seconds);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return roles;
+}
+
+/** What each part used between two cpuByRole() readings, heaviest first, and the total. */
+export function cpuSpent(before, after) {
+  const parts = [...after]
+    .map(([role, s]) => [role, s - (before.get(role) ?? 0)])
+    .filter(([, s]) => s >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  const total = parts.reduce((sum, [, s]) => sum + s, 0);
+  return {
+    total,
+    text: parts.map(([role, s]) => `${role} ${s.toFixed(1)}`).join(', '),
+    of: role => parts.find(([r]) => r === role)?.[1] ?? 0,
+  };
 }
 
 /** The PID of a bench cluster's kube-apiserver (kwokctl runs it from the cluster's folder). */
