@@ -261,6 +261,14 @@ targets['portal floor'] = {
   method: 'GET',
   headers: auth,
 };
+// A person signed in as production signs them in (oauth2-proxy's headers, a User of the
+// catalog): the portal policy decides each of their requests through the permission backend,
+// where a service token's are decided in this plugin.
+targets['ours (signed-in user)'] = {
+  url: gatewayUrl,
+  model: 'bench-gw-lo/warm-model',
+  headers: { Authorization: `Bearer ${await backend.signIn('alice')}` },
+};
 targets['ours (default path)'] = {
   url: gatewayUrl,
   model: 'bench-gw/warm-model',
@@ -479,6 +487,21 @@ if (targets['direct to the pod']) {
     ratio: `${rps[`${dp}@32`].rps.toFixed(0)} req/s at 32 clients vs ${rps[
       `${base}@32`
     ].rps.toFixed(0)} to the pod directly`,
+  });
+}
+
+{
+  const user = 'ours (signed-in user)';
+  record({
+    figure:
+      "a signed-in person's request through the gateway (oauth2-proxy sign-in, the portal policy)",
+    measured: `+${added(user).toFixed(2)} ms at p50; ${rps[
+      `${user}@32`
+    ].rps.toFixed(0)} req/s at 32 clients`,
+    peer: `a service token +${added('ours').toFixed(2)} ms; ${rps[
+      `ours@32`
+    ].rps.toFixed(0)} req/s`,
+    ratio: `+${(added(user) - added('ours')).toFixed(2)} ms for the person`,
   });
 }
 

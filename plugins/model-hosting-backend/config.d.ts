@@ -85,6 +85,12 @@ export interface Config {
       /** Longest non-streamed answer the gateway passes on, in bytes. Default 67108864 (64 MiB). */
       maxResponseBytes?: number;
       /**
+       * Seconds a signed-in person's permission decision serves their next gateway requests
+       * (per person and sign-in; service tokens are decided in the plugin anyway). 0 asks the
+       * permission backend on every request. Default 5, at most 60.
+       */
+      permissionCacheSeconds?: number;
+      /**
        * Bare model names the admins publish. Without an entry here a model is reached by its
        * namespaced id `<namespace>/<model>` only, so nobody can capture a popular name.
        */

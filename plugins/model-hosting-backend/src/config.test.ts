@@ -35,6 +35,7 @@ describe('readModelHostingConfig', () => {
       maxWaitSeconds: 300,
       maxPendingRequests: 100,
       requestTimeoutSeconds: 600,
+      permissionCacheSeconds: 5,
     });
     expect(c.autoscaler).toEqual({ tickSeconds: 5, windowSeconds: 30 });
     expect(c.usage).toEqual({
@@ -89,5 +90,23 @@ describe('readModelHostingConfig', () => {
         new ConfigReader({ modelHosting: { gateway: { maxWaitSeconds: 0 } } }),
       ),
     ).toThrow('modelHosting.gateway.maxWaitSeconds must be a positive number');
+    expect(() =>
+      readModelHostingConfig(
+        new ConfigReader({
+          modelHosting: { gateway: { permissionCacheSeconds: 3600 } },
+        }),
+      ),
+    ).toThrow(
+      'modelHosting.gateway.permissionCacheSeconds must be between 0 and 60, not 3600',
+    );
+  });
+
+  it("turns the gateway's permission cache off with 0", () => {
+    const c = readModelHostingConfig(
+      new ConfigReader({
+        modelHosting: { gateway: { permissionCacheSeconds: 0 } },
+      }),
+    );
+    expect(c.gateway.permissionCacheSeconds).toBe(0);
   });
 });

@@ -82,6 +82,8 @@ export interface ModelHostingConfig {
     requestTimeoutSeconds: number;
     /** Longest non-streamed answer the gateway passes on. */
     maxResponseBytes: number;
+    /** How long a person's permission decision serves their next gateway requests; 0: never. */
+    permissionCacheSeconds: number;
     /** Bare model names an admin publishes, each bound to the deployments that may serve it. */
     publishedModels: Array<{
       model: string;
@@ -140,6 +142,16 @@ const refs = (list?: Config[]) =>
 
 const listsByKey = (c: Config | undefined) =>
   Object.fromEntries((c?.keys() ?? []).map(k => [k, c!.getStringArray(k)]));
+
+/** Seconds a person's decision is kept: 0 turns it off; at most a minute, so a change of policy shows soon. */
+function permissionCacheSeconds(gateway: Config | undefined): number {
+  const value = gateway?.getOptionalNumber('permissionCacheSeconds') ?? 5;
+  if (!Number.isFinite(value) || value < 0 || value > 60)
+    throw new InputError(
+      `modelHosting.gateway.permissionCacheSeconds must be between 0 and 60, not ${value}`,
+    );
+  return value;
+}
 
 const positive = (
   config: Config | undefined,
@@ -313,6 +325,7 @@ export function readModelHostingConfig(
         'modelHosting.gateway',
         gateway,
       ),
+      permissionCacheSeconds: permissionCacheSeconds(gateway),
       publishedModels: (
         gateway?.getOptionalConfigArray('publishedModels') ?? []
       ).map(p => ({

@@ -37,6 +37,7 @@ import { HealthChecker } from './health/HealthChecker';
 import { HealthRounds } from './health/HealthRounds';
 import { HealthStore } from './health/HealthStore';
 import { METRICS, PluginMetrics } from './metrics';
+import { DecisionCache } from './permissions/DecisionCache';
 import { DeploymentAuthorizer } from './permissions/DeploymentAuthorizer';
 import { createRouter } from './router/createRouter';
 import { Tenancy } from './tenancy/Tenancy';
@@ -145,7 +146,10 @@ export const modelHostingPlugin = createBackendPlugin({
             ),
           },
         );
-        const authorizer = new DeploymentAuthorizer(deps.permissions);
+        const authorizer = new DeploymentAuthorizer(
+          deps.permissions,
+          new DecisionCache(config.gateway.permissionCacheSeconds * 1000),
+        );
         const deployments = new ModelDeployments(clusters, authorizer);
         const access = new ModelServerAccess(
           name => definitions.find(d => d.name === name)?.kubeConfig,

@@ -108,6 +108,7 @@ export class Gateway {
       modelInvokePermission,
       all,
       credentials,
+      { remember: true },
     );
     const ids = new Map<string, DeploymentEntry>();
     const mine = all.filter((_, i) => allowed[i]);
@@ -353,6 +354,7 @@ export class Gateway {
         modelInvokePermission,
         all,
         credentials,
+        { remember: true },
       );
       const mine = all.filter((_, i) => allowed[i]);
       throw unknownModelIn(model, mine, this.multiModel) ?? e;
@@ -372,6 +374,7 @@ export class Gateway {
       modelInvokePermission,
       candidates.map(c => c.entry),
       credentials,
+      { remember: true },
     );
     const mine = candidates.filter((_, i) => allowed[i]);
     if (mine.length === 0)

@@ -12,11 +12,16 @@ import {
   DeploymentRef,
   ModelDeployment,
 } from '@modelhosting/backstage-plugin-model-hosting-common';
+import { DecisionCache } from './DecisionCache';
 import { deploymentEntity, isAuthorized } from './rules';
 
 /** Asks the permission framework, and turns "no" into a 403 that says what was refused. */
 export class DeploymentAuthorizer {
-  constructor(private readonly permissions: PermissionsService) {}
+  constructor(
+    private readonly permissions: PermissionsService,
+    /** A person's decisions kept for a few seconds, where a caller asks for it (the gateway). */
+    private readonly remembered = new DecisionCache(0),
+  ) {}
 
   async authorizeBasic(
     permission: BasicPermission,
@@ -55,16 +60,25 @@ export class DeploymentAuthorizer {
     }
   }
 
-  /** One decision for many deployments (the fleet), evaluated locally when conditional. */
+  /**
+   * One decision for many deployments (the fleet), evaluated locally when conditional. With
+   * `remember`, a person's decision may be one taken a few seconds ago (see DecisionCache).
+   */
   async allowed(
     permission: ResourcePermission<'catalog-entity'>,
     items: Array<{ ref: DeploymentRef; md: { spec: { owner: string } } }>,
     credentials: BackstageCredentials,
+    { remember = false } = {},
   ): Promise<boolean[]> {
-    const [decision] = await this.permissions.authorizeConditional(
-      [{ permission }],
-      { credentials },
-    );
+    const ask = async () =>
+      (
+        await this.permissions.authorizeConditional([{ permission }], {
+          credentials,
+        })
+      )[0];
+    const decision = remember
+      ? await this.remembered.decide(permission.name, credentials, ask)
+      : await ask();
     if (decision.result === AuthorizeResult.ALLOW) return items.map(() => true);
     if (decision.result === AuthorizeResult.DENY) return items.map(() => false);
     return items.map(({ ref, md }) => {
