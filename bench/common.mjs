@@ -746,7 +746,11 @@ function roleOf(cmdline) {
   if (/^postgres/.test(cmdline) || cmdline.includes('/postgresql/'))
     return 'postgres';
   if (/pod-runner|engine-stand-ins/.test(cmdline)) return 'pods';
-  if (/\bpackages\/backend\b/.test(cmdline) && !/yarn/.test(cmdline))
+  // The production image's `node packages/backend`, or the workspace's sources (startBackend).
+  if (
+    (/\bpackages\/backend\b/.test(cmdline) && !/yarn/.test(cmdline)) ||
+    /nodeTransform\.cjs src\/index\.ts/.test(cmdline)
+  )
     return 'backend';
   if (/\bbench\/\w+\.mjs/.test(cmdline)) return 'bench client';
   return undefined;
