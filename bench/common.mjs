@@ -779,7 +779,7 @@ export function cpuByRole() {
   return roles;
 }
 
-/** What each part used between two cpuByRole() readings, heaviest first, and the total. */
+/** What each part used between two cpuByRole() readings (heaviest first, as text), and the total. */
 export function cpuSpent(before, after) {
   const parts = [...after]
     .map(([role, s]) => [role, s - (before.get(role) ?? 0)])
@@ -789,7 +789,6 @@ export function cpuSpent(before, after) {
   return {
     total,
     text: parts.map(([role, s]) => `${role} ${s.toFixed(1)}`).join(', '),
-    of: role => parts.find(([r]) => r === role)?.[1] ?? 0,
   };
 }
 
