@@ -756,25 +756,30 @@ function roleOf(cmdline) {
   return undefined;
 }
 
+/** Every live process as [pid, command line with spaces for NULs]. */
+function* processes() {
+  for (const pid of fs.readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      yield [Number(pid), cmd.replaceAll('\0', ' ')];
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
 /**
  * CPU seconds used so far by each part of the machine (the API server, etcd, the backend, ...),
  * summed over its live processes. Two of these, subtracted, say where a phase's CPU went.
  */
 export function cpuByRole() {
   const roles = new Map();
-  for (const pid of fs.readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
-    try {
-      const cmd = fs
-        .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-        .replaceAll('\0', ' ');
-      const role = roleOf(cmd);
-      // PostgreSQL forks a process per connection: the ones gone are in their parent's count.
-      const seconds = cpuOf(pid, role === 'postgres');
-      if (role && Number.isFinite(seconds))
-        roles.set(role, (roles.get(role) ?? 0) + seconds);
-    } catch {
-      // gone meanwhile
-    }
+  for (const [pid, cmd] of processes()) {
+    const role = roleOf(cmd);
+    // PostgreSQL forks a process per connection: the ones gone are in their parent's count.
+    const seconds = role ? cpuOf(pid, role === 'postgres') : NaN;
+    if (Number.isFinite(seconds))
+      roles.set(role, (roles.get(role) ?? 0) + seconds);
   }
   return roles;
 }
@@ -794,14 +799,8 @@ export function cpuSpent(before, after) {
 
 /** The PID of a bench cluster's kube-apiserver (kwokctl runs it from the cluster's folder). */
 export function apiServerPid(clusterName) {
-  for (const pid of fs.readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
-    try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes(`/clusters/${clusterName}/bin/kube-apiserver`))
-        return Number(pid);
-    } catch {
-      // gone meanwhile
-    }
+  for (const [pid, cmd] of processes()) {
+    if (cmd.includes(`/clusters/${clusterName}/bin/kube-apiserver`)) return pid;
   }
   return undefined;
 }
